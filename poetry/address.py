@@ -1,0 +1,82 @@
+"""Parse the addresses and endpoint strings given on the command line."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IListeningPort, IStreamServerEndpoint
+
+from poetry.errors import UsageError
+
+DEFAULT_HOST = "127.0.0.1"
+"""The host of an address given as a bare port."""
+
+DEFAULT_LISTEN = "tcp:10000:interface=127.0.0.1"
+"""The server endpoint used when none is given."""
+
+_LOOPBACK = {"tcp": "127.0.0.1", "tcp6": "\\:\\:1"}
+
+
+class Address(NamedTuple):
+    """A TCP host and port to connect to."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        """Format as HOST:PORT, bracketing an IPv6 host."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def parse_port(text: str) -> int:
+    """Return ``text`` as a TCP port number from 1 to 65535, or raise L{UsageError}."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise UsageError(f"bad port {text!r}: expected a number from 1 to 65535")
+    return int(text)
+
+
+def parse_address(text: str) -> Address:
+    """Parse ``HOST:PORT``, ``[IPV6]:PORT`` or a bare ``PORT`` (on 127.0.0.1)."""
+    host, colon, port = text.rpartition(":")
+    if not colon:
+        return Address(DEFAULT_HOST, parse_port(text))
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or ":" in host and not text.startswith("["):
+        raise UsageError(f"bad address {text!r}: expected HOST:PORT or PORT")
+    return Address(host, parse_port(port))
+
+
+def listen_description(text: str) -> str:
+    """Return the endpoint description to listen on for ``text``.
+
+    A bare port number means TCP on 127.0.0.1; a ``tcp``/``tcp6`` endpoint that
+    names no interface is bound to loopback (give ``interface=0.0.0.0`` to listen
+    on every interface).
+    """
+    if text.isdigit():
+        text = f"tcp:{text}"
+    kind = text.split(":", 1)[0]
+    if kind in _LOOPBACK and "interface=" not in text:
+        text = f"{text}:interface={_LOOPBACK[kind]}"
+    return text
+
+
+def server_endpoint(reactor: object, text: str) -> IStreamServerEndpoint:
+    """Build the server endpoint for ``text`` on ``reactor``, or raise L{UsageError}."""
+    description = listen_description(text)
+    try:
+        return serverFromString(reactor, description)
+    except (ValueError, TypeError, KeyError) as error:
+        raise UsageError(f"bad endpoint {text!r}: {error}") from error
+
+
+def listening_address(port: IListeningPort) -> Address:
+    """Return the TCP address that ``port`` is listening on."""
+    address = port.getHost()
+    if not isinstance(address, IPv4Address | IPv6Address):
+        raise TypeError(f"not listening on TCP: {address}")
+    return Address(address.host, address.port)

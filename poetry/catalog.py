@@ -1,0 +1,35 @@
+"""The poems bundled with txpoetry, addressable by short name."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from poetry.errors import UsageError
+
+_POEMS = files("poetry") / "poems"
+_SUFFIX = ".txt"
+
+
+def bundled_names() -> list[str]:
+    """Return the short names of the bundled poems, sorted."""
+    return sorted(
+        entry.name[: -len(_SUFFIX)] for entry in _POEMS.iterdir() if entry.name.endswith(_SUFFIX)
+    )
+
+
+def load_poem(name_or_path: str) -> bytes:
+    """Return the bytes of a bundled poem by short name, or of a file by path.
+
+    Raises L{UsageError} when neither exists or the file cannot be read.
+    """
+    if name_or_path in bundled_names():
+        return (_POEMS / f"{name_or_path}{_SUFFIX}").read_bytes()
+    path = Path(name_or_path)
+    if not path.exists():
+        known = ", ".join(bundled_names())
+        raise UsageError(f"no such poem or file: {name_or_path!r} (bundled poems: {known})")
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read {name_or_path!r}: {error.strerror}") from error

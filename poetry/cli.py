@@ -1,0 +1,62 @@
+"""The ``txpoetry`` command line: parse arguments, then run one command on the reactor."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.task import react
+from twisted.python.failure import Failure
+
+from poetry.commands import demo, get, poems, serve
+from poetry.errors import UsageError
+
+COMMANDS = (serve, get, poems, demo)
+"""The command modules, each with ``NAME``, ``HELP``, ``add_arguments`` and ``run``."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that reports a usage error in one line, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the problem and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser for every ``txpoetry`` command."""
+    parser = _Parser(prog="txpoetry", description="Twisted poetry services and clients.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        sub = commands.add_parser(command.NAME, help=command.HELP, description=command.HELP)
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+def run_command(reactor: Any, args: argparse.Namespace) -> Deferred[None]:
+    """Run the parsed command on ``reactor``; its exit status becomes ``SystemExit``.
+
+    A L{UsageError} is printed as one line on stderr with exit status 2.
+    """
+    result = ensureDeferred(args.run(reactor, args, sys.stdout.buffer, sys.stderr))
+
+    def exit_with(status: int) -> None:
+        if status:
+            raise SystemExit(status)
+
+    def usage_error(failure: Failure) -> None:
+        failure.trap(UsageError)
+        print(f"txpoetry {args.command}: error: {failure.value}", file=sys.stderr)
+        raise SystemExit(2)
+
+    return result.addCallbacks(exit_with, usage_error)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``txpoetry`` console script."""
+    args = build_parser().parse_args(argv)
+    react(run_command, (args,))

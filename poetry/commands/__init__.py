@@ -1,0 +1,1 @@
+"""One module per ``txpoetry`` command: its arguments and what it runs."""

@@ -1,0 +1,51 @@
+"""The poetry server: send the whole poem to each client, then close cleanly."""
+
+from __future__ import annotations
+
+from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import IAddress, ITCPTransport
+from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+
+class PoetryServerProtocol(Protocol):
+    """Write the poem as soon as a client connects, then close.
+
+    Anything the client sends is ignored.
+    """
+
+    transport: ITCPTransport
+    _log = Logger()
+
+    def __init__(self, poem: bytes) -> None:
+        self.poem = poem
+
+    def connectionMade(self) -> None:
+        """Send the poem and ask for a clean close once it is flushed."""
+        self._log.info("connection accepted from {peer}", peer=self.transport.getPeer())
+        self.transport.write(self.poem)
+        self.transport.loseConnection()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Log whether the poem reached the client whole."""
+        peer = self.transport.getPeer()
+        if reason.check(ConnectionDone):
+            self._log.info("poem served to {peer} ({size} bytes)", peer=peer, size=len(self.poem))
+        else:
+            self._log.info(
+                "client {peer} gone early: {why}", peer=peer, why=reason.getErrorMessage()
+            )
+
+
+class PoetryServerFactory(ServerFactory):
+    """Build protocols that serve one poem, read once when the factory is made."""
+
+    def __init__(self, poem: bytes) -> None:
+        self.poem = poem
+
+    def buildProtocol(self, addr: IAddress | None) -> PoetryServerProtocol:
+        """Build a protocol that serves this factory's poem."""
+        protocol = PoetryServerProtocol(self.poem)
+        protocol.factory = self
+        return protocol

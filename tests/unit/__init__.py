@@ -1,0 +1,1 @@
+"""The unit tier: synchronous, deterministic, no sockets, no real time, no global reactor."""

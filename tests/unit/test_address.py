@@ -1,0 +1,74 @@
+"""Tests for L{poetry.address}: parsing addresses and endpoint strings."""
+
+from __future__ import annotations
+
+from twisted.internet.testing import MemoryReactor
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.address import Address, listen_description, parse_address, server_endpoint
+from poetry.errors import UsageError
+
+
+class ParseAddressTests(SynchronousTestCase):
+    """Addresses are HOST:PORT, [IPV6]:PORT or PORT."""
+
+    def test_host_and_port(self) -> None:
+        """HOST:PORT gives that host and port."""
+        self.assertEqual(parse_address("example.org:10001"), Address("example.org", 10001))
+
+    def test_bare_port_is_loopback(self) -> None:
+        """A bare port means 127.0.0.1."""
+        self.assertEqual(parse_address("10000"), Address("127.0.0.1", 10000))
+
+    def test_bracketed_ipv6(self) -> None:
+        """A bracketed IPv6 host loses its brackets."""
+        self.assertEqual(parse_address("[::1]:10000"), Address("::1", 10000))
+
+    def test_formats_back(self) -> None:
+        """An address prints as HOST:PORT, with brackets around an IPv6 host."""
+        self.assertEqual(str(Address("::1", 7)), "[::1]:7")
+        self.assertEqual(str(Address("localhost", 7)), "localhost:7")
+
+    def test_bad_ports(self) -> None:
+        """Ports that are not numbers from 1 to 65535 are usage errors naming the port."""
+        for text in ["0", "65536", "abc", "-1", "host:", "host:http", ""]:
+            error = self.assertRaises(UsageError, parse_address, text)
+            self.assertIn("bad port", str(error), text)
+
+    def test_unbracketed_ipv6(self) -> None:
+        """An IPv6 host without brackets is ambiguous and refused."""
+        self.assertRaises(UsageError, parse_address, "::1:10000")
+
+    def test_missing_host(self) -> None:
+        """An address with an empty host is refused."""
+        self.assertRaises(UsageError, parse_address, ":10000")
+
+
+class ListenDescriptionTests(SynchronousTestCase):
+    """Server endpoints default to loopback unless an interface is named."""
+
+    def test_tcp_without_interface_is_loopback(self) -> None:
+        """tcp:PORT listens on 127.0.0.1."""
+        self.assertEqual(listen_description("tcp:0"), "tcp:0:interface=127.0.0.1")
+
+    def test_tcp6_without_interface_is_loopback(self) -> None:
+        """tcp6:PORT listens on ::1."""
+        self.assertEqual(listen_description("tcp6:0"), "tcp6:0:interface=\\:\\:1")
+
+    def test_bare_port(self) -> None:
+        """A bare port number is TCP on 127.0.0.1."""
+        self.assertEqual(listen_description("8000"), "tcp:8000:interface=127.0.0.1")
+
+    def test_named_interface_kept(self) -> None:
+        """An explicit interface is kept."""
+        self.assertEqual(listen_description("tcp:0:interface=0.0.0.0"), "tcp:0:interface=0.0.0.0")
+
+    def test_other_endpoints_untouched(self) -> None:
+        """Non-TCP endpoints are passed through."""
+        self.assertEqual(listen_description("unix:/tmp/poetry.sock"), "unix:/tmp/poetry.sock")
+
+    def test_bad_endpoints(self) -> None:
+        """Unknown endpoint types, bad ports and unknown options are usage errors."""
+        for text in ["foo:1", "tcp:abc", "tcp:80:bogus=1", ""]:
+            error = self.assertRaises(UsageError, server_endpoint, MemoryReactor(), text)
+            self.assertIn("bad endpoint", str(error), text)

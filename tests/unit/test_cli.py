@@ -1,0 +1,227 @@
+"""Tests for the command line, run on memory reactors without starting any reactor."""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import Any
+
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.error import CannotListenError, ConnectionDone, ConnectionRefusedError
+from twisted.internet.testing import MemoryReactor, MemoryReactorClock, RaisingMemoryReactor
+from twisted.python.failure import Failure
+from twisted.test.iosim import ConnectionCompleter
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.catalog import bundled_names, load_poem
+from poetry.cli import build_parser, run_command
+from poetry.errors import UsageError
+from tests.support import POEM, accept_client, assert_no_delayed_calls
+
+
+class CommandRun:
+    """One command parsed from ``argv`` and started on ``reactor``, with captured output."""
+
+    def __init__(self, reactor: Any, argv: list[str]) -> None:
+        self.out = io.BytesIO()
+        self.err = io.StringIO()
+        args = build_parser().parse_args(argv)
+        self.result: Deferred[int] = ensureDeferred(args.run(reactor, args, self.out, self.err))
+
+
+class ParserTests(SynchronousTestCase):
+    """Bad command lines are reported in one line with exit status 2."""
+
+    def setUp(self) -> None:
+        """Start each test afresh."""
+        self.stderr = io.StringIO()
+        self.patch(sys, "stderr", self.stderr)
+
+    def assertUsageError(self, argv: list[str]) -> str:
+        """Assert ``argv`` exits with status 2 and one line on stderr; return the line."""
+        error = self.assertRaises(SystemExit, build_parser().parse_args, argv)
+        self.assertEqual(error.code, 2)
+        lines = self.stderr.getvalue().splitlines()
+        self.assertEqual(len(lines), 1, lines)
+        return lines[0]
+
+    def test_unknown_command(self) -> None:
+        """An unknown command is a one-line usage error."""
+        self.assertIn("invalid choice", self.assertUsageError(["recite"]))
+
+    def test_no_command(self) -> None:
+        """A command is required."""
+        self.assertUsageError([])
+
+    def test_get_needs_address(self) -> None:
+        """C{get} needs at least one address."""
+        self.assertUsageError(["get"])
+
+    def test_timeout_must_be_positive(self) -> None:
+        """A zero, negative or non-numeric timeout is a usage error."""
+        for bad in ["0", "-1", "soon", "nan"]:
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            self.assertIn("positive number", self.assertUsageError(["get", "1", "--timeout", bad]))
+
+
+class RunCommandTests(SynchronousTestCase):
+    """C{run_command} turns a command's outcome into an exit status."""
+
+    def setUp(self) -> None:
+        """Start each test afresh."""
+        self.stderr = io.StringIO()
+        self.stdout = io.TextIOWrapper(io.BytesIO())
+        self.patch(sys, "stderr", self.stderr)
+        self.patch(sys, "stdout", self.stdout)
+
+    def test_usage_error_exits_2_with_one_line(self) -> None:
+        """A L{UsageError} from a command is one line on stderr and exit status 2."""
+        args = build_parser().parse_args(["serve", "no-such-poem"])
+        failure = self.failureResultOf(run_command(MemoryReactor(), args), SystemExit)
+        self.assertEqual(failure.value.code, 2)
+        [line] = self.stderr.getvalue().splitlines()
+        self.assertTrue(line.startswith("txpoetry serve: error: no such poem"), line)
+
+    def test_success_exits_0(self) -> None:
+        """A command returning 0 ends without C{SystemExit}."""
+        args = build_parser().parse_args(["poems"])
+        self.assertIsNone(self.successResultOf(run_command(MemoryReactor(), args)))
+
+    def test_failure_status_exits(self) -> None:
+        """A command returning non-zero ends with that exit status."""
+        reactor = MemoryReactorClock()
+        args = build_parser().parse_args(["get", "10000"])
+        d = run_command(reactor, args)
+        _, _, factory, _, _ = reactor.tcpClients[0]
+        factory.clientConnectionFailed(reactor.connectors[0], Failure(ConnectionRefusedError()))
+        self.assertEqual(self.failureResultOf(d, SystemExit).value.code, 1)
+
+
+class PoemsCommandTests(SynchronousTestCase):
+    """C{txpoetry poems} lists the bundled poems."""
+
+    def test_lists_names(self) -> None:
+        """Each bundled poem's name is printed on its own line."""
+        run = CommandRun(MemoryReactor(), ["poems"])
+        self.assertEqual(self.successResultOf(run.result), 0)
+        self.assertEqual(run.out.getvalue().decode().splitlines(), bundled_names())
+
+
+class ServeCommandTests(SynchronousTestCase):
+    """C{txpoetry serve} listens where told and announces the address."""
+
+    def test_listens_on_loopback_by_default(self) -> None:
+        """With no endpoint, the server listens on port 10000 of 127.0.0.1."""
+        reactor = MemoryReactor()
+        run = CommandRun(reactor, ["serve"])
+        self.assertNoResult(run.result)
+        [(port, factory, _backlog, interface)] = reactor.tcpServers
+        self.assertEqual((port, interface), (10000, "127.0.0.1"))
+        self.assertEqual(factory.poem, load_poem("ecstasy"))
+
+    def test_announces_address(self) -> None:
+        """Once listening, one line gives the real address."""
+        run = CommandRun(MemoryReactor(), ["serve", "tyger", "--listen", "tcp:0"])
+        self.assertEqual(run.out.getvalue(), b"listening on 0.0.0.0:0\n")
+
+    def test_unknown_poem(self) -> None:
+        """An unknown poem is a usage error, and nothing listens."""
+        reactor = MemoryReactor()
+        run = CommandRun(reactor, ["serve", "no-such-poem"])
+        self.failureResultOf(run.result, UsageError)
+        self.assertEqual(reactor.tcpServers, [])
+
+    def test_bad_endpoint(self) -> None:
+        """A malformed endpoint string is a usage error."""
+        run = CommandRun(MemoryReactor(), ["serve", "--listen", "tcp:abc"])
+        self.failureResultOf(run.result, UsageError)
+
+    def test_port_out_of_range(self) -> None:
+        """A port the system cannot bind at all is a usage error."""
+        run = CommandRun(RaisingMemoryReactor(OverflowError("port must be 0-65535")), ["serve"])
+        self.failureResultOf(run.result, UsageError)
+
+    def test_cannot_listen(self) -> None:
+        """An address already in use gives one error line and exit status 1."""
+        reactor = RaisingMemoryReactor(CannotListenError("127.0.0.1", 10000, OSError("in use")))
+        run = CommandRun(reactor, ["serve"])
+        self.assertEqual(self.successResultOf(run.result), 1)
+        self.assertEqual(len(run.err.getvalue().splitlines()), 1)
+        self.assertIn("10000", run.err.getvalue())
+
+
+class GetCommandTests(SynchronousTestCase):
+    """C{txpoetry get} fetches concurrently and prints in argument order."""
+
+    def setUp(self) -> None:
+        """Start each test afresh."""
+        self.reactor = MemoryReactorClock()
+
+    def tearDown(self) -> None:
+        """Check the test left no timer behind."""
+        assert_no_delayed_calls(self, self.reactor)
+
+    def test_fetches_all_concurrently_in_order(self) -> None:
+        """All connections start at once; poems print in argument order, not arrival order."""
+        run = CommandRun(self.reactor, ["get", "10001", "localhost:10002"])
+        self.assertEqual(
+            [(h, p) for h, p, *_ in self.reactor.tcpClients],
+            [("127.0.0.1", 10001), ("localhost", 10002)],
+        )
+        first, _ = accept_client(self.reactor, 0)
+        second, _ = accept_client(self.reactor, 1)
+        second.dataReceived(b"second\n")
+        second.connectionLost(Failure(ConnectionDone()))
+        first.dataReceived(b"first\n")
+        self.assertNoResult(run.result)
+        first.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(self.successResultOf(run.result), 0)
+        self.assertEqual(run.out.getvalue(), b"first\nsecond\n")
+        self.assertEqual(run.err.getvalue(), "")
+
+    def test_failure_reported_per_address(self) -> None:
+        """A failed fetch is one stderr line naming its address; the others still print."""
+        run = CommandRun(self.reactor, ["get", "10001", "10002"])
+        _, _, factory, _, _ = self.reactor.tcpClients[0]
+        factory.clientConnectionFailed(
+            self.reactor.connectors[0], Failure(ConnectionRefusedError())
+        )
+        protocol, _ = accept_client(self.reactor, 1)
+        protocol.dataReceived(POEM)
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(self.successResultOf(run.result), 1)
+        self.assertEqual(run.out.getvalue(), POEM)
+        [line] = run.err.getvalue().splitlines()
+        self.assertTrue(line.startswith("127.0.0.1:10001: Connection was refused"), line)
+
+    def test_timeout(self) -> None:
+        """A server that never answers is reported as timed out after C{--timeout} seconds."""
+        run = CommandRun(self.reactor, ["get", "10001", "--timeout", "2.5"])
+        accept_client(self.reactor)
+        self.reactor.advance(2.5)  # the --timeout deadline
+        self.assertEqual(self.successResultOf(run.result), 1)
+        self.assertEqual(run.err.getvalue(), "127.0.0.1:10001: timed out after 2.5 seconds\n")
+
+    def test_bad_address_connects_nowhere(self) -> None:
+        """A bad address is a usage error before any connection starts."""
+        run = CommandRun(self.reactor, ["get", "10001", "host:99999"])
+        self.failureResultOf(run.result, UsageError)
+        self.assertEqual(self.reactor.tcpClients, [])
+
+
+class DemoCommandTests(SynchronousTestCase):
+    """C{txpoetry demo} serves a poem, fetches it back and stops."""
+
+    def test_serves_and_fetches(self) -> None:
+        """The demo prints the poem it fetched from its own server and exits 0."""
+        reactor = MemoryReactorClock()
+        run = CommandRun(reactor, ["demo", "sonnet18"])
+        pump = ConnectionCompleter(reactor).succeedOnce()
+        assert pump is not None
+        pump.flush()
+        self.assertEqual(self.successResultOf(run.result), 0)
+        poem = load_poem("sonnet18")
+        self.assertTrue(run.out.getvalue().startswith(poem))
+        self.assertIn(b"identical to the poem served", run.out.getvalue())
+        assert_no_delayed_calls(self, reactor)

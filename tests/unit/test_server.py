@@ -1,0 +1,79 @@
+"""Tests for L{poetry.server}: the fast poetry server."""
+
+from __future__ import annotations
+
+from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.testing import StringTransport, StringTransportWithDisconnection
+from twisted.logger import capturedLogs
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.server import PoetryServerFactory, PoetryServerProtocol
+from tests.support import POEM
+
+
+class PoetryServerProtocolTests(SynchronousTestCase):
+    """A server protocol sends the poem whole, then closes cleanly."""
+
+    def setUp(self) -> None:
+        """Start each test afresh."""
+        self.factory = PoetryServerFactory(POEM)
+        self.protocol = self.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 5000))
+        self.transport = StringTransport()
+
+    def test_sends_poem_on_connect(self) -> None:
+        """The whole poem is written as soon as the connection is made."""
+        self.protocol.makeConnection(self.transport)
+        self.assertEqual(self.transport.value(), POEM)
+
+    def test_closes_cleanly_after_poem(self) -> None:
+        """The server asks for a clean close (not an abort) after writing the poem."""
+        self.protocol.makeConnection(self.transport)
+        self.assertTrue(self.transport.disconnecting)
+        self.assertFalse(self.transport.disconnected)
+
+    def test_ignores_client_bytes(self) -> None:
+        """Bytes the client sends change nothing on the wire."""
+        self.protocol.makeConnection(self.transport)
+        self.protocol.dataReceived(b"GET /poem HTTP/1.0\r\n\r\n")
+        self.assertEqual(self.transport.value(), POEM)
+
+    def test_builds_server_protocol(self) -> None:
+        """The factory builds L{PoetryServerProtocol}s bound to itself."""
+        self.assertIsInstance(self.protocol, PoetryServerProtocol)
+        self.assertIs(self.protocol.factory, self.factory)
+
+    def test_every_client_gets_same_bytes(self) -> None:
+        """Each connection is sent the poem the factory was built with, not a re-read copy."""
+        other = self.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 5001))
+        first, second = StringTransport(), StringTransport()
+        self.protocol.makeConnection(first)
+        other.makeConnection(second)
+        self.assertEqual(first.value(), second.value())
+        self.assertIs(self.factory.poem, POEM)
+
+    def test_logs_poem_served(self) -> None:
+        """A clean close is logged as a poem served, with its size."""
+        transport = StringTransportWithDisconnection()
+        transport.protocol = self.protocol
+        with capturedLogs() as events:
+            self.protocol.makeConnection(transport)
+        served = [e for e in events if e["log_format"].startswith("poem served")]
+        self.assertEqual([e["size"] for e in served], [len(POEM)])
+
+    def test_logs_client_gone_early(self) -> None:
+        """A connection lost before the clean close is logged as a client gone early."""
+        self.protocol.makeConnection(self.transport)
+        with capturedLogs() as events:
+            self.protocol.connectionLost(Failure(ConnectionLost()))
+        self.assertEqual(
+            [e["log_format"].split(":")[0] for e in events], ["client {peer} gone early"]
+        )
+
+    def test_clean_close_not_logged_as_gone_early(self) -> None:
+        """A clean close produces no 'gone early' event."""
+        self.protocol.makeConnection(self.transport)
+        with capturedLogs() as events:
+            self.protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertNotIn("gone early", " ".join(e["log_format"] for e in events))
