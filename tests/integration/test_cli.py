@@ -1,0 +1,59 @@
+"""The ``txpoetry`` command line as real child processes."""
+
+from __future__ import annotations
+
+from twisted.internet import reactor
+from twisted.trial.unittest import TestCase
+
+from poetry.catalog import load_poem
+from tests.support.processes import CommandProcess, spawn_txpoetry
+
+
+class CommandLineTests(TestCase):
+    """Real ``serve`` and ``get`` processes talk over loopback."""
+
+    timeout = 60
+
+    def spawn(self, *args: str) -> CommandProcess:
+        """Start a command; make sure it is stopped and reaped when the test ends."""
+        process = spawn_txpoetry(reactor, *args)
+        self.addCleanup(process.stop)
+        return process
+
+    async def serve(self, *args: str) -> tuple[CommandProcess, str]:
+        """Start ``serve --listen tcp:0 ARGS``; return it and its announced port."""
+        server = self.spawn("serve", "--listen", "tcp:0", *args)
+        line = (await server.first_line).decode()
+        self.assertRegex(line, r"^listening on 127\.0\.0\.1:\d+$")
+        return server, line.rsplit(":", 1)[1]
+
+    async def test_serve_get_and_stop(self) -> None:
+        """A served poem is fetched byte for byte; SIGTERM then stops the server with status 0."""
+        server, port = await self.serve("tyger")
+        client = self.spawn("get", port, f"127.0.0.1:{port}")
+        self.assertEqual(await client.ended, 0, client.err)
+        self.assertEqual(client.out, load_poem("tyger") * 2)
+        self.assertEqual(await server.stop(), 0, server.err)
+
+    async def test_get_refused(self) -> None:
+        """A fetch from a port with no server exits 1 with one line on stderr."""
+        server, port = await self.serve()
+        await server.stop()
+        client = self.spawn("get", port)
+        self.assertEqual(await client.ended, 1)
+        self.assertEqual(client.out, b"")
+        [line] = client.err.decode().splitlines()
+        self.assertIn(f"127.0.0.1:{port}:", line)
+
+    async def test_unknown_poem(self) -> None:
+        """An unknown poem exits 2 with one line on stderr and no traceback."""
+        server = self.spawn("serve", "no-such-poem", "--listen", "tcp:0")
+        self.assertEqual(await server.ended, 2)
+        [line] = server.err.decode().splitlines()
+        self.assertIn("no such poem", line)
+
+    async def test_demo(self) -> None:
+        """The demo runs by itself and exits 0."""
+        demo = self.spawn("demo")
+        self.assertEqual(await demo.ended, 0, demo.err)
+        self.assertIn(b"identical to the poem served", demo.out)

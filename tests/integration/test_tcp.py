@@ -1,0 +1,40 @@
+"""The client and server over real TCP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from twisted.internet import reactor
+from twisted.internet.error import ConnectionRefusedError
+from twisted.trial.unittest import TestCase
+
+from poetry.client import get_poetry
+from poetry.server import PoetryServerFactory
+from tests.support import POEM
+
+
+class RealTCPTests(TestCase):
+    """A real client and a real server over loopback TCP."""
+
+    timeout = 30
+
+    async def test_client_gets_poem(self) -> None:
+        """The client gets the whole poem from a live server."""
+        port = reactor.listenTCP(0, PoetryServerFactory(POEM), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        poem = await get_poetry(reactor, "127.0.0.1", port.getHost().port, timeout=10)
+        self.assertEqual(poem, POEM)
+
+    async def test_large_poem(self) -> None:
+        """A poem much larger than a socket buffer arrives whole."""
+        big = POEM * 50_000
+        port = reactor.listenTCP(0, PoetryServerFactory(big), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        poem = await get_poetry(reactor, "127.0.0.1", port.getHost().port, timeout=10)
+        self.assertEqual(poem, big)
+
+    async def test_refused(self) -> None:
+        """Connecting to a port with no server fails with L{ConnectionRefusedError}."""
+        port = reactor.listenTCP(0, PoetryServerFactory(POEM), interface="127.0.0.1")
+        number = port.getHost().port
+        await port.stopListening()
+        with self.assertRaises(ConnectionRefusedError):
+            await get_poetry(reactor, "127.0.0.1", number, timeout=10)
