@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from twisted.internet.address import IPv4Address
-from twisted.internet.interfaces import IProtocol
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IProtocol,
+    IProtocolFactory,
+    IStreamServerEndpoint,
+)
 from twisted.internet.task import Clock
-from twisted.internet.testing import MemoryReactor, StringTransport
+from twisted.internet.testing import (
+    MemoryReactor,
+    StringTransport,
+    StringTransportWithDisconnection,
+)
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
 
 POEM = b"Sat we two, one another's best.\nOur hands were firmly cemented\n"
 """A short poem for tests that do not care which poem it is."""
@@ -28,3 +39,49 @@ def accept_client(reactor: MemoryReactor, index: int = -1) -> tuple[IProtocol, S
 def assert_no_delayed_calls(testcase: SynchronousTestCase, clock: Clock) -> None:
     """Fail ``testcase`` if ``clock`` still has calls scheduled."""
     testcase.assertEqual(clock.getDelayedCalls(), [])
+
+
+@implementer(IListeningPort)
+class FakeListeningPort:
+    """An L{IListeningPort} that remembers whether it is still listening."""
+
+    def __init__(self, port: int = 10000) -> None:
+        self.listening = False
+        self._address = IPv4Address("TCP", "127.0.0.1", port)
+
+    def startListening(self) -> None:
+        """Start listening (in name only)."""
+        self.listening = True
+
+    def stopListening(self) -> None:
+        """Stop listening (in name only)."""
+        self.listening = False
+
+    def getHost(self) -> IPv4Address:
+        """Return the address it pretends to listen on."""
+        return self._address
+
+
+@implementer(IStreamServerEndpoint)
+class FakeServerEndpoint:
+    """A server endpoint that hands out one L{FakeListeningPort} and keeps the factory."""
+
+    def __init__(self) -> None:
+        self.port = FakeListeningPort()
+        self.factory: IProtocolFactory | None = None
+
+    def listen(self, factory: IProtocolFactory) -> Deferred[IListeningPort]:
+        """Start the fake port listening with ``factory``."""
+        self.factory = factory
+        self.port.startListening()
+        return succeed(self.port)
+
+    def connect(self) -> tuple[IProtocol, StringTransportWithDisconnection]:
+        """Accept one connection on the listening factory; return its protocol and transport."""
+        assert self.factory is not None and self.port.listening
+        protocol = self.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 54321))
+        assert protocol is not None
+        transport = StringTransportWithDisconnection()
+        transport.protocol = protocol
+        protocol.makeConnection(transport)
+        return protocol, transport

@@ -1,0 +1,115 @@
+"""Serve on an endpoint as a Twisted service that shuts down gracefully.
+
+Stopping the service stops listening at once, lets the connections in flight
+finish for up to a grace period, then aborts whatever is left.
+"""
+
+from __future__ import annotations
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, TimeoutError, maybeDeferred, succeed
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IProtocol,
+    IProtocolFactory,
+    IReactorTime,
+    IStreamServerEndpoint,
+)
+from twisted.logger import Logger
+from twisted.protocols.policies import WrappingFactory
+from twisted.python.failure import Failure
+
+DEFAULT_GRACE_PERIOD = 10.0
+"""Seconds that connections in flight get to finish when a server stops."""
+
+
+class ConnectionTracker(WrappingFactory):
+    """Wrap a server factory and keep track of the connections it has open."""
+
+    def __init__(self, wrapped: IProtocolFactory) -> None:
+        super().__init__(wrapped)
+        self._waiting: list[Deferred[None]] = []
+
+    def unregisterProtocol(self, protocol: IProtocol) -> None:
+        """Forget a closed connection; wake the waiters once none is left."""
+        super().unregisterProtocol(protocol)
+        if not self.protocols:
+            waiting, self._waiting = self._waiting, []
+            for d in waiting:
+                d.callback(None)
+
+    def when_idle(self) -> Deferred[None]:
+        """Return a Deferred that fires once no connection is open (at once if none is)."""
+        if not self.protocols:
+            return succeed(None)
+        d: Deferred[None] = Deferred(self._waiting.remove)
+        self._waiting.append(d)
+        return d
+
+    def abort_all(self) -> None:
+        """Abort every open connection."""
+        for wrapper in list(self.protocols):
+            wrapper.transport.abortConnection()
+
+
+class GracefulServerService(Service):
+    """Listen on ``endpoint`` with ``factory`` while running; drain connections on stop."""
+
+    _log = Logger()
+
+    def __init__(
+        self,
+        endpoint: IStreamServerEndpoint,
+        factory: IProtocolFactory,
+        clock: IReactorTime,
+        grace_period: float = DEFAULT_GRACE_PERIOD,
+    ) -> None:
+        self._endpoint = endpoint
+        self._clock = clock
+        self._grace_period = grace_period
+        self.tracker = ConnectionTracker(factory)
+        self.listening: Deferred[IListeningPort] | None = None
+        self._port: IListeningPort | None = None
+
+    def startService(self) -> None:
+        """Start listening; raise at once if the endpoint fails synchronously.
+
+        ``listening`` fires with the port (or fails) once listening has started.
+        """
+        super().startService()
+        failures: list[Failure] = []
+
+        def remember(result: IListeningPort | Failure) -> IListeningPort | Failure:
+            if isinstance(result, Failure):
+                failures.append(result)
+            else:
+                self._port = result
+            return result
+
+        self.listening = self._endpoint.listen(self.tracker).addBoth(remember)
+        if failures:
+            self.listening.addErrback(lambda _: None)
+            failures[0].raiseException()
+
+    async def _stop(self) -> None:
+        """Stop listening, wait for connections up to the grace period, abort the rest."""
+        if self._port is None:
+            return
+        port, self._port = self._port, None
+        await maybeDeferred(port.stopListening)
+        idle = self.tracker.when_idle()
+        idle.addTimeout(self._grace_period, self._clock)
+        try:
+            await idle
+        except TimeoutError:
+            self._log.warn(
+                "grace period of {grace} s over: aborting {count} connections",
+                grace=self._grace_period,
+                count=len(self.tracker.protocols),
+            )
+            self.tracker.abort_all()
+
+    def stopService(self) -> Deferred[None]:
+        """Stop gracefully; the Deferred fires once every connection is closed or aborted."""
+        super().stopService()
+        return Deferred.fromCoroutine(self._stop())

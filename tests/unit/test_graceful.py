@@ -1,0 +1,83 @@
+"""Tests for L{poetry.graceful}: serving as a service that drains on stop."""
+
+from __future__ import annotations
+
+from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.internet.error import CannotListenError
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import Clock
+from twisted.internet.testing import RaisingMemoryReactor
+from twisted.logger import capturedLogs
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.graceful import GracefulServerService
+from tests.support import FakeServerEndpoint, assert_no_delayed_calls
+
+
+class GracefulServerServiceTests(SynchronousTestCase):
+    """Stopping stops listening, then waits for open connections up to a grace period."""
+
+    def setUp(self) -> None:
+        """Start a service on a fake endpoint with a 5-second grace period."""
+        self.clock = Clock()
+        self.endpoint = FakeServerEndpoint()
+        self.service = GracefulServerService(
+            self.endpoint, Factory.forProtocol(Protocol), self.clock, grace_period=5
+        )
+        self.service.startService()
+
+    def tearDown(self) -> None:
+        """Check the test left no timer behind."""
+        assert_no_delayed_calls(self, self.clock)
+
+    def test_listens_on_start(self) -> None:
+        """Starting the service listens on the endpoint; C{listening} fires with the port."""
+        self.assertTrue(self.endpoint.port.listening)
+        assert self.service.listening is not None
+        self.assertIs(self.successResultOf(self.service.listening), self.endpoint.port)
+
+    def test_stop_without_connections(self) -> None:
+        """With nothing in flight, stopping stops listening and finishes at once."""
+        self.successResultOf(self.service.stopService())
+        self.assertFalse(self.endpoint.port.listening)
+
+    def test_stop_waits_for_connection(self) -> None:
+        """A connection in flight holds the stop until it closes, and is not cut off."""
+        _, transport = self.endpoint.connect()
+        stopped = self.service.stopService()
+        self.assertFalse(self.endpoint.port.listening)
+        self.clock.advance(4.9)
+        self.assertNoResult(stopped)
+        self.assertFalse(transport.disconnected)
+        transport.loseConnection()
+        self.successResultOf(stopped)
+
+    def test_grace_period_aborts_stragglers(self) -> None:
+        """Connections still open when the grace period ends are aborted, and that is logged."""
+        _, first = self.endpoint.connect()
+        _, second = self.endpoint.connect()
+        stopped = self.service.stopService()
+        with capturedLogs() as events:
+            self.clock.advance(5)  # the grace period ends
+        self.assertTrue(first.disconnected)
+        self.assertTrue(second.disconnected)
+        self.successResultOf(stopped)
+        [event] = events
+        self.assertEqual(event["count"], 2)
+
+    def test_stop_twice(self) -> None:
+        """A second stop finds nothing left to do."""
+        self.successResultOf(self.service.stopService())
+        self.successResultOf(self.service.stopService())
+
+
+class ListenFailureTests(SynchronousTestCase):
+    """A listening failure surfaces when the service starts."""
+
+    def test_raises_on_start(self) -> None:
+        """An endpoint that cannot listen makes C{startService} raise its error."""
+        reactor = RaisingMemoryReactor(CannotListenError("127.0.0.1", 1, OSError("in use")))
+        service = GracefulServerService(
+            TCP4ServerEndpoint(reactor, 1), Factory.forProtocol(Protocol), Clock()
+        )
+        self.assertRaises(CannotListenError, service.startService)

@@ -1,0 +1,35 @@
+"""Tests for L{poetry.logs}: readable text or JSON lines."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from twisted.logger import Logger, LogLevel
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.logs import log_observer
+
+
+def emit(log_format: str) -> str:
+    """Log one 'poem served' event through an observer of ``log_format``; return the output."""
+    stream = io.StringIO()
+    log = Logger(namespace="poetry.server", observer=log_observer(stream, log_format))
+    log.emit(LogLevel.info, "poem served to {peer} ({size} bytes)", peer="127.0.0.1:5", size=42)
+    return stream.getvalue()
+
+
+class LogObserverTests(SynchronousTestCase):
+    """Events are written as one readable line, or as one JSON object per line."""
+
+    def test_text(self) -> None:
+        """The text format renders the message with its fields filled in."""
+        line = emit("text")
+        self.assertIn("[poetry.server#info] poem served to 127.0.0.1:5 (42 bytes)", line)
+
+    def test_json_keeps_fields(self) -> None:
+        """The JSON format keeps each field as data, one object per line."""
+        [line] = emit("json").strip("\x1e").splitlines()
+        event = json.loads(line.strip("\x1e"))
+        self.assertEqual((event["peer"], event["size"]), ("127.0.0.1:5", 42))
+        self.assertEqual(event["log_namespace"], "poetry.server")
