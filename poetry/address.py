@@ -6,7 +6,12 @@ from typing import NamedTuple
 
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.interfaces import IListeningPort, IStreamServerEndpoint
+from twisted.internet.interfaces import (
+    IAddress,
+    IListeningPort,
+    IStreamServerEndpoint,
+    ITransport,
+)
 
 from poetry.errors import UsageError
 
@@ -80,3 +85,15 @@ def listening_address(port: IListeningPort) -> Address:
     if not isinstance(address, IPv4Address | IPv6Address):
         raise TypeError(f"not listening on TCP: {address}")
     return Address(address.host, address.port)
+
+
+def address_name(address: IAddress) -> str:
+    """Name ``address`` as HOST:PORT for logs (a non-TCP address as Twisted prints it)."""
+    if isinstance(address, IPv4Address | IPv6Address):
+        return str(Address(address.host, address.port))
+    return str(address)
+
+
+def peer_name(transport: ITransport) -> str:
+    """Name the other end of ``transport`` for logs."""
+    return address_name(transport.getPeer())

@@ -13,6 +13,7 @@ from twisted.python.failure import Failure
 
 from poetry.commands import demo, get, poems, serve
 from poetry.errors import UsageError
+from poetry.logs import start_logging
 
 COMMANDS = (serve, get, poems, demo)
 """The command modules, each with ``NAME``, ``HELP``, ``add_arguments`` and ``run``."""
@@ -59,4 +60,6 @@ def run_command(reactor: Any, args: argparse.Namespace) -> Deferred[None]:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``txpoetry`` console script."""
     args = build_parser().parse_args(argv)
+    if getattr(args, "log_format", None):
+        start_logging(sys.stderr, args.log_format)
     react(run_command, (args,))

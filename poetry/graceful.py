@@ -19,12 +19,16 @@ from twisted.logger import Logger
 from twisted.protocols.policies import WrappingFactory
 from twisted.python.failure import Failure
 
+from poetry.address import address_name
+
 DEFAULT_GRACE_PERIOD = 10.0
 """Seconds that connections in flight get to finish when a server stops."""
 
 
 class ConnectionTracker(WrappingFactory):
     """Wrap a server factory and keep track of the connections it has open."""
+
+    noisy = False
 
     def __init__(self, wrapped: IProtocolFactory) -> None:
         super().__init__(wrapped)
@@ -84,6 +88,7 @@ class GracefulServerService(Service):
                 failures.append(result)
             else:
                 self._port = result
+                self._log.info("listening on {address}", address=address_name(result.getHost()))
             return result
 
         self.listening = self._endpoint.listen(self.tracker).addBoth(remember)

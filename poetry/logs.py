@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import IO
 
 from twisted.logger import (
+    FilteringLogObserver,
     ILogObserver,
+    LogLevel,
+    LogLevelFilterPredicate,
     globalLogBeginner,
     jsonFileLogObserver,
     textFileLogObserver,
@@ -22,6 +25,14 @@ def log_observer(stream: IO[str], log_format: str = "text") -> ILogObserver:
     return textFileLogObserver(stream)
 
 
+def service_log_observer(stream: IO[str], log_format: str = "text") -> ILogObserver:
+    """Return an observer of txpoetry's events (info and up) and everyone's warnings."""
+    levels = LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)
+    levels.setLogLevelForNamespace("poetry", LogLevel.info)
+    return FilteringLogObserver(log_observer(stream, log_format), [levels])
+
+
 def start_logging(stream: IO[str], log_format: str = "text") -> None:
-    """Send every log event of this process to ``stream`` (command-line entry points only)."""
-    globalLogBeginner.beginLoggingTo([log_observer(stream, log_format)], redirectStandardIO=False)
+    """Send this process's service log events to ``stream`` (command-line entry points only)."""
+    observer = service_log_observer(stream, log_format)
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)

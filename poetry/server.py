@@ -8,6 +8,8 @@ from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from poetry.address import peer_name
+
 
 class PoetryServerProtocol(Protocol):
     """Write the poem as soon as a client connects, then close.
@@ -23,13 +25,13 @@ class PoetryServerProtocol(Protocol):
 
     def connectionMade(self) -> None:
         """Send the poem and ask for a clean close once it is flushed."""
-        self._log.info("connection accepted from {peer}", peer=self.transport.getPeer())
+        self._log.info("connection accepted from {peer}", peer=peer_name(self.transport))
         self.transport.write(self.poem)
         self.transport.loseConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Log whether the poem reached the client whole."""
-        peer = self.transport.getPeer()
+        peer = peer_name(self.transport)
         if reason.check(ConnectionDone):
             self._log.info("poem served to {peer} ({size} bytes)", peer=peer, size=len(self.poem))
         else:
@@ -40,6 +42,8 @@ class PoetryServerProtocol(Protocol):
 
 class PoetryServerFactory(ServerFactory):
     """Build protocols that serve one poem, read once when the factory is made."""
+
+    noisy = False
 
     def __init__(self, poem: bytes) -> None:
         self.poem = poem

@@ -9,40 +9,30 @@ from twisted.internet.defer import Deferred
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort
 
-from poetry.address import DEFAULT_LISTEN, listening_address, server_endpoint
-from poetry.catalog import load_poem
+from poetry.address import listening_address
 from poetry.errors import UsageError
-from poetry.server import PoetryServerFactory
+from poetry.graceful import GracefulServerService
+from poetry.logs import LOG_FORMATS
+from poetry.recipes import POETRY, ServiceRecipe
 
 NAME = "serve"
 HELP = "serve a poem to every client that connects"
 
 
+def add_log_format(parser: argparse.ArgumentParser) -> None:
+    """Add ``--log-format`` to a server command."""
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="log events on stderr as readable text or JSON lines (default %(default)s)",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the poem and the endpoint to listen on."""
-    parser.add_argument(
-        "poem", nargs="?", default="ecstasy", help="a bundled poem's name or a file path"
-    )
-    parser.add_argument(
-        "--listen",
-        default=DEFAULT_LISTEN,
-        metavar="ENDPOINT",
-        help="Twisted server endpoint (default %(default)s; tcp:0 picks a free port)",
-    )
-
-
-async def listen(reactor: Any, description: str, factory: Any) -> IListeningPort:
-    """Listen with ``factory`` on the endpoint ``description``.
-
-    A bad endpoint or port raises L{UsageError}; an address that cannot be
-    bound raises L{CannotListenError}.
-    """
-    endpoint = server_endpoint(reactor, description)
-    try:
-        port: IListeningPort = await endpoint.listen(factory)
-    except OverflowError as error:
-        raise UsageError(f"bad endpoint {description!r}: {error}") from error
-    return port
+    """Add the poem, the endpoint to listen on, and the shutdown grace period."""
+    POETRY.add_arguments(parser)
+    add_log_format(parser)
 
 
 def listening_line(port: IListeningPort) -> bytes:
@@ -50,15 +40,42 @@ def listening_line(port: IListeningPort) -> bytes:
     return f"listening on {listening_address(port)}\n".encode()
 
 
-async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[str]) -> int:
-    """Listen, announce the real address on ``out``, and serve until the reactor stops."""
-    factory = PoetryServerFactory(load_poem(args.poem))
+async def start(
+    reactor: Any, recipe: ServiceRecipe, settings: dict[str, Any]
+) -> tuple[GracefulServerService, IListeningPort]:
+    """Build and start ``recipe``'s service; return it and its listening port.
+
+    A bad setting raises L{UsageError}; an address that cannot be bound raises
+    L{CannotListenError}.
+    """
+    service = recipe.make_service(reactor, settings)
     try:
-        port = await listen(reactor, args.listen, factory)
+        service.startService()
+    except OverflowError as error:
+        raise UsageError(f"bad endpoint {settings['listen']!r}: {error}") from error
+    assert service.listening is not None
+    return service, await service.listening
+
+
+async def serve_until_stopped(
+    reactor: Any, recipe: ServiceRecipe, args: argparse.Namespace, out: IO[bytes], err: IO[str]
+) -> int:
+    """Run ``recipe``'s service until the reactor shuts down, then stop it gracefully.
+
+    The real address is announced on ``out`` once listening.
+    """
+    try:
+        service, port = await start(reactor, recipe, vars(args))
     except CannotListenError as error:
-        err.write(f"txpoetry serve: error: {error}\n")
+        err.write(f"txpoetry {args.command}: error: {error}\n")
         return 1
     out.write(listening_line(port))
     out.flush()
+    reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     await Deferred()
     return 0
+
+
+async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[str]) -> int:
+    """Serve the poem until the reactor stops."""
+    return await serve_until_stopped(reactor, POETRY, args, out, err)

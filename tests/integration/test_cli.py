@@ -23,9 +23,10 @@ class CommandLineTests(TestCase):
     async def serve(self, *args: str) -> tuple[CommandProcess, str]:
         """Start ``serve --listen tcp:0 ARGS``; return it and its announced port."""
         server = self.spawn("serve", "--listen", "tcp:0", *args)
-        line = (await server.first_line).decode()
-        self.assertRegex(line, r"^listening on 127\.0\.0\.1:\d+$")
-        return server, line.rsplit(":", 1)[1]
+        match = await server.line_matching(rb"^listening on 127\.0\.0\.1:(\d+)$")
+        self.assertIsNotNone(match, server.err)
+        assert match is not None
+        return server, match.group(1).decode()
 
     async def test_serve_get_and_stop(self) -> None:
         """A served poem is fetched byte for byte; SIGTERM then stops the server with status 0."""
@@ -49,6 +50,7 @@ class CommandLineTests(TestCase):
         """An unknown poem exits 2 with one line on stderr and no traceback."""
         server = self.spawn("serve", "no-such-poem", "--listen", "tcp:0")
         self.assertEqual(await server.ended, 2)
+        self.assertEqual(server.out, b"")
         [line] = server.err.decode().splitlines()
         self.assertIn("no such poem", line)
 

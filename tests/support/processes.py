@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any
 
@@ -13,23 +14,35 @@ from twisted.python.failure import Failure
 
 
 class CommandProcess(ProcessProtocol):
-    """One ``python -m poetry`` child: its output so far, first line, and exit status.
-
-    C{first_line} fires with the whole output if the child exits before a full line.
-    """
+    """A child process: its output so far, the lines awaited, and its exit status."""
 
     def __init__(self) -> None:
         self.out = b""
         self.err = b""
-        self.first_line: Deferred[bytes] = Deferred()
         self.ended: Deferred[int] = Deferred()
         self.running = True
+        self._awaited: list[tuple[re.Pattern[bytes], Deferred[re.Match[bytes] | None]]] = []
+
+    def line_matching(self, pattern: bytes) -> Deferred[re.Match[bytes] | None]:
+        """Fire with the first line of stdout matching ``pattern`` (None if the child exits)."""
+        d: Deferred[re.Match[bytes] | None] = Deferred()
+        self._awaited.append((re.compile(pattern, re.MULTILINE), d))
+        self._check_awaited()
+        return d
+
+    def _check_awaited(self) -> None:
+        """Fire the awaited lines that have now appeared in complete lines of stdout."""
+        complete = self.out[: self.out.rfind(b"\n") + 1]
+        for pattern, d in list(self._awaited):
+            match = pattern.search(complete)
+            if match is not None or not self.running:
+                self._awaited.remove((pattern, d))
+                d.callback(match)
 
     def outReceived(self, data: bytes) -> None:
-        """Keep stdout; fire C{first_line} once the first line is complete."""
+        """Keep stdout and look for the awaited lines."""
         self.out += data
-        if b"\n" in self.out and not self.first_line.called:
-            self.first_line.callback(self.out.split(b"\n", 1)[0])
+        self._check_awaited()
 
     def errReceived(self, data: bytes) -> None:
         """Keep stderr."""
@@ -38,8 +51,7 @@ class CommandProcess(ProcessProtocol):
     def processEnded(self, reason: Failure) -> None:
         """Fire C{ended} with the exit status (or C{-signal} when killed by a signal)."""
         self.running = False
-        if not self.first_line.called:
-            self.first_line.callback(self.out)
+        self._check_awaited()
         value = reason.value
         if isinstance(value, ProcessDone):
             self.ended.callback(0)
@@ -55,9 +67,19 @@ class CommandProcess(ProcessProtocol):
         return self.ended
 
 
+def spawn(reactor: Any, argv: list[str]) -> CommandProcess:
+    """Start ``argv`` as a child of ``reactor``, with this process's environment."""
+    process = CommandProcess()
+    reactor.spawnProcess(process, argv[0], argv, env=dict(os.environ))
+    return process
+
+
 def spawn_txpoetry(reactor: Any, *args: str) -> CommandProcess:
     """Start ``python -m poetry ARGS...`` as a child of ``reactor``."""
-    process = CommandProcess()
-    argv = [sys.executable, "-m", "poetry", *args]
-    reactor.spawnProcess(process, sys.executable, argv, env=dict(os.environ))
-    return process
+    return spawn(reactor, [sys.executable, "-m", "poetry", *args])
+
+
+def spawn_twistd(reactor: Any, *args: str) -> CommandProcess:
+    """Start ``twistd -n --pidfile= ARGS...`` from this Python's environment."""
+    twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
+    return spawn(reactor, [twistd, "--nodaemon", "--pidfile=", *args])

@@ -118,7 +118,7 @@ class ServeCommandTests(SynchronousTestCase):
         self.assertNoResult(run.result)
         [(port, factory, _backlog, interface)] = reactor.tcpServers
         self.assertEqual((port, interface), (10000, "127.0.0.1"))
-        self.assertEqual(factory.poem, load_poem("ecstasy"))
+        self.assertEqual(factory.wrappedFactory.poem, load_poem("ecstasy"))
 
     def test_announces_address(self) -> None:
         """Once listening, one line gives the real address."""

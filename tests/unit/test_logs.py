@@ -8,7 +8,7 @@ import json
 from twisted.logger import Logger, LogLevel
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.logs import log_observer
+from poetry.logs import log_observer, service_log_observer
 
 
 def emit(log_format: str) -> str:
@@ -16,6 +16,14 @@ def emit(log_format: str) -> str:
     stream = io.StringIO()
     log = Logger(namespace="poetry.server", observer=log_observer(stream, log_format))
     log.emit(LogLevel.info, "poem served to {peer} ({size} bytes)", peer="127.0.0.1:5", size=42)
+    return stream.getvalue()
+
+
+def emit_through_service_filter(namespace: str, level: LogLevel) -> str:
+    """Log one event through the command-line service filter; return what got through."""
+    stream = io.StringIO()
+    log = Logger(namespace=namespace, observer=service_log_observer(stream))
+    log.emit(level, "something happened")
     return stream.getvalue()
 
 
@@ -33,3 +41,21 @@ class LogObserverTests(SynchronousTestCase):
         event = json.loads(line.strip("\x1e"))
         self.assertEqual((event["peer"], event["size"]), ("127.0.0.1:5", 42))
         self.assertEqual(event["log_namespace"], "poetry.server")
+
+
+class ServiceLogFilterTests(SynchronousTestCase):
+    """The command line shows txpoetry's events and only the warnings of everything else."""
+
+    def test_own_info_shown(self) -> None:
+        """Info events from txpoetry's modules are shown."""
+        self.assertIn(
+            "something happened", emit_through_service_filter("poetry.proxy", LogLevel.info)
+        )
+
+    def test_others_info_hidden(self) -> None:
+        """Twisted's own info chatter is hidden."""
+        self.assertEqual(emit_through_service_filter("twisted.internet.base", LogLevel.info), "")
+
+    def test_others_warnings_shown(self) -> None:
+        """Warnings from anywhere are shown."""
+        self.assertIn("something", emit_through_service_filter("twisted.internet", LogLevel.warn))

@@ -1,0 +1,140 @@
+"""How to build each txpoetry service from its settings.
+
+One recipe per service is the single source of truth for its options: the
+``txpoetry`` command line and the ``twistd`` plugins both read their options
+from the recipe and build the service with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from twisted.internet.interfaces import IProtocolFactory
+from twisted.python import usage
+
+from poetry.address import DEFAULT_LISTEN, server_endpoint
+from poetry.catalog import load_poem
+from poetry.graceful import DEFAULT_GRACE_PERIOD, GracefulServerService
+from poetry.server import PoetryServerFactory
+
+Settings = Mapping[str, Any]
+"""Parsed settings keyed by name, with dashes turned into underscores."""
+
+
+def non_negative_seconds(text: str) -> float:
+    """Parse a number of seconds that is zero or more."""
+    seconds = float(text)
+    if not seconds >= 0:
+        raise ValueError(f"expected zero or more seconds, got {text!r}")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One option of a service, shared by the command line and its twistd plugin."""
+
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+    metavar: str = "VALUE"
+
+    @property
+    def key(self) -> str:
+        """The name as a Python identifier."""
+        return self.name.replace("-", "_")
+
+    def argparse_type(self, text: str) -> Any:
+        """Parse ``text`` for argparse, reporting a bad value in one line."""
+        try:
+            return self.parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from error
+
+
+LISTEN = Setting(
+    "listen",
+    DEFAULT_LISTEN,
+    str,
+    "Twisted server endpoint; tcp:0 picks a free port",
+    "ENDPOINT",
+)
+GRACE = Setting(
+    "grace",
+    DEFAULT_GRACE_PERIOD,
+    non_negative_seconds,
+    "on shutdown, seconds that connections in flight get to finish",
+    "S",
+)
+
+
+@dataclass(frozen=True)
+class ServiceRecipe:
+    """A server's settings, and how to build its protocol factory from them."""
+
+    tapname: str
+    description: str
+    settings: tuple[Setting, ...]
+    build_factory: Callable[[Any, Settings], IProtocolFactory]
+    poem_argument: bool = False
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add this service's settings to a command-line parser."""
+        if self.poem_argument:
+            parser.add_argument(
+                "poem", nargs="?", default="ecstasy", help="a bundled poem's name or a file path"
+            )
+        for setting in (LISTEN, *self.settings, GRACE):
+            parser.add_argument(
+                f"--{setting.name}",
+                dest=setting.key,
+                default=setting.default,
+                type=setting.argparse_type,
+                metavar=setting.metavar,
+                help=f"{setting.help} (default %(default)s)",
+            )
+
+    def usage_options(self) -> type[usage.Options]:
+        """Return a twistd options class with the same settings."""
+        recipe = self
+
+        class Options(usage.Options):
+            synopsis = f"[options] {'[POEM]' if recipe.poem_argument else ''}".rstrip()
+            longdesc = recipe.description
+            optParameters = [
+                [s.name, None, s.default, s.help, s.parse]
+                for s in (LISTEN, *recipe.settings, GRACE)
+            ]
+
+            def parseArgs(self, *poem: str) -> None:
+                if len(poem) > int(recipe.poem_argument):
+                    raise usage.UsageError(f"unexpected arguments: {' '.join(poem)}")
+                if recipe.poem_argument:
+                    self["poem"] = poem[0] if poem else "ecstasy"
+
+        return Options
+
+    def make_service(self, reactor: Any, settings: Settings) -> GracefulServerService:
+        """Build the service on ``reactor``; raise L{UsageError} on a bad setting."""
+        values = {key.replace("-", "_"): value for key, value in settings.items()}
+        factory = self.build_factory(reactor, values)
+        endpoint = server_endpoint(reactor, values["listen"])
+        return GracefulServerService(endpoint, factory, reactor, values["grace"])
+
+
+def _poetry_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
+    """Build the poetry server's factory."""
+    return PoetryServerFactory(load_poem(settings["poem"]))
+
+
+POETRY = ServiceRecipe(
+    tapname="poetry",
+    description="Serve a poem to every client that connects, then close the connection.",
+    settings=(),
+    build_factory=_poetry_factory,
+    poem_argument=True,
+)
+"""The poetry server."""

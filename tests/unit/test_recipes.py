@@ -1,0 +1,100 @@
+"""Tests for L{poetry.recipes} and L{poetry.twistd}: one set of options, two front ends."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+
+from twisted.application.service import IServiceMaker
+from twisted.internet.testing import MemoryReactor
+from twisted.plugin import IPlugin
+from twisted.python import usage
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
+
+from poetry.catalog import load_poem
+from poetry.graceful import GracefulServerService
+from poetry.recipes import POETRY
+from poetry.twistd import RecipeServiceMaker
+
+
+def twistd_options(*argv: str) -> usage.Options:
+    """Parse ``argv`` with the poetry plugin's twistd options."""
+    options = POETRY.usage_options()()
+    options.parseOptions(list(argv))
+    return options
+
+
+class TwistdOptionsTests(SynchronousTestCase):
+    """The twistd plugin's options mirror the command line's."""
+
+    def test_defaults_match_command_line(self) -> None:
+        """With no arguments, twistd and the command line agree on every default."""
+        parser = argparse.ArgumentParser()
+        POETRY.add_arguments(parser)
+        command_line = vars(parser.parse_args([]))
+        twistd = twistd_options()
+        self.assertEqual({key: twistd[key] for key in command_line}, command_line)
+
+    def test_poem_and_settings(self) -> None:
+        """The poem is a positional argument; settings are parsed by type."""
+        options = twistd_options("--listen", "tcp:0", "--grace", "2.5", "tyger")
+        self.assertEqual(
+            (options["poem"], options["listen"], options["grace"]), ("tyger", "tcp:0", 2.5)
+        )
+
+    def test_bad_value(self) -> None:
+        """A bad value is a twistd usage error."""
+        self.assertRaises(usage.UsageError, twistd_options, "--grace", "-1")
+
+    def test_extra_arguments(self) -> None:
+        """More than one poem is a usage error."""
+        self.assertRaises(usage.UsageError, twistd_options, "tyger", "ecstasy")
+
+
+class CommandLineSettingsTests(SynchronousTestCase):
+    """The command line reports a bad setting in one line."""
+
+    def test_bad_grace(self) -> None:
+        """A negative grace period is refused with the reason."""
+        parser = argparse.ArgumentParser()
+        POETRY.add_arguments(parser)
+        stderr = io.StringIO()
+        self.patch(sys, "stderr", stderr)
+        self.assertRaises(SystemExit, parser.parse_args, ["--grace", "-1"])
+        self.assertIn("expected zero or more seconds", stderr.getvalue())
+
+
+class RecipeServiceMakerTests(SynchronousTestCase):
+    """The twistd plugin builds the same service as the command line."""
+
+    def setUp(self) -> None:
+        """Make the poetry plugin on a memory reactor."""
+        self.reactor = MemoryReactor()
+        self.maker = RecipeServiceMaker(POETRY, self.reactor)
+
+    def test_provides_plugin_interfaces(self) -> None:
+        """The plugin provides L{IServiceMaker} and L{IPlugin}."""
+        self.assertTrue(verifyObject(IServiceMaker, self.maker))
+        self.assertTrue(verifyObject(IPlugin, self.maker))
+        self.assertEqual(self.maker.tapname, "poetry")
+
+    def test_makes_listening_service(self) -> None:
+        """The service it makes listens where told with the chosen poem once started."""
+        service = self.maker.makeService(twistd_options("--listen", "tcp:1234", "tyger"))
+        self.assertIsInstance(service, GracefulServerService)
+        service.startService()
+        [(port, factory, _, interface)] = self.reactor.tcpServers
+        self.assertEqual((port, interface), (1234, "127.0.0.1"))
+        self.assertEqual(factory.wrappedFactory.poem, load_poem("tyger"))
+
+    def test_bad_poem_exits_2(self) -> None:
+        """An unknown poem exits with status 2 and one line on stderr."""
+        stderr = io.StringIO()
+        self.patch(sys, "stderr", stderr)
+        error = self.assertRaises(
+            SystemExit, self.maker.makeService, twistd_options("no-such-poem")
+        )
+        self.assertEqual(error.code, 2)
+        self.assertEqual(len(stderr.getvalue().splitlines()), 1)
