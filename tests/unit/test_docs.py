@@ -1,0 +1,48 @@
+"""The documentation's references to tests name tests that exist."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from twisted.trial.unittest import SynchronousTestCase
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = re.compile(r"`(tests/[\w/]+\.py)((?:::\w+)+)`")
+DOCUMENTS = ["docs/testing-patterns.md", "README.md"]
+
+
+def defines(node: ast.AST, name: str) -> ast.AST | None:
+    """Return the class or function called ``name`` defined directly in ``node``."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            if child.name == name:
+                return child
+    return None
+
+
+def references(document: str) -> list[tuple[str, list[str]]]:
+    """Return each ``path.py::Name::name`` reference in ``document`` as (path, names)."""
+    text = (ROOT / document).read_text()
+    return [(path, names.split("::")[1:]) for path, names in REFERENCE.findall(text)]
+
+
+class DocumentationReferenceTests(SynchronousTestCase):
+    """Every test the documentation points to is there to read and run."""
+
+    def test_guide_has_references(self) -> None:
+        """The testing guide points at tests in both tiers."""
+        paths = {path for path, _ in references("docs/testing-patterns.md")}
+        self.assertTrue(any(p.startswith("tests/unit/") for p in paths))
+        self.assertTrue(any(p.startswith("tests/integration/") for p in paths))
+
+    def test_references_exist(self) -> None:
+        """Each referenced file defines the referenced class and test (read, not imported)."""
+        for document in DOCUMENTS:
+            for path, names in references(document):
+                node: ast.AST | None = ast.parse((ROOT / path).read_text())
+                for name in names:
+                    assert node is not None
+                    node = defines(node, name)
+                    self.assertIsNotNone(node, f"{document}: {path}::{'::'.join(names)}")
