@@ -79,9 +79,23 @@ class FakeServerEndpoint:
     def connect(self) -> tuple[IProtocol, StringTransportWithDisconnection]:
         """Accept one connection on the listening factory; return its protocol and transport."""
         assert self.factory is not None and self.port.listening
-        protocol = self.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 54321))
-        assert protocol is not None
+        protocol, transport = connect_server(self.factory)
+        assert isinstance(transport, StringTransportWithDisconnection)
+        return protocol, transport
+
+
+def connect_server(
+    factory: IProtocolFactory, transport: StringTransport | None = None
+) -> tuple[IProtocol, StringTransport]:
+    """Connect a protocol built by a server ``factory`` to a fresh (or given) transport.
+
+    A L{StringTransportWithDisconnection} is used by default, so the protocol
+    hears its own clean close.
+    """
+    protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 54321))
+    assert protocol is not None
+    if transport is None:
         transport = StringTransportWithDisconnection()
         transport.protocol = protocol
-        protocol.makeConnection(transport)
-        return protocol, transport
+    protocol.makeConnection(transport)
+    return protocol, transport

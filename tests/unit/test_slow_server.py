@@ -1,0 +1,175 @@
+"""Tests for L{poetry.slow_server} and L{poetry.pacer}: chunks on a shared clock."""
+
+from __future__ import annotations
+
+from twisted.internet.error import ConnectionLost
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.logger import capturedLogs
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.pacer import Pacer
+from poetry.slow_server import SlowPoetryFactory
+from tests.support import POEM, assert_no_delayed_calls, connect_server
+
+CHUNKS = [POEM[i : i + 10] for i in range(0, len(POEM), 10)]
+
+
+class SlowPoetryServerTests(SynchronousTestCase):
+    """The slow server sends 10 bytes a second to each client, on one shared timer."""
+
+    def setUp(self) -> None:
+        """Make a 10-bytes-a-second server on a fresh clock."""
+        self.clock = Clock()
+        self.factory = SlowPoetryFactory(POEM, chunk_bytes=10, delay=1.0, clock=self.clock)
+
+    def tearDown(self) -> None:
+        """Check the test left no timer behind."""
+        assert_no_delayed_calls(self, self.clock)
+
+    def test_first_chunk_on_connect(self) -> None:
+        """The first chunk leaves as soon as the client connects."""
+        _, transport = connect_server(self.factory)
+        self.assertEqual(transport.value(), CHUNKS[0])
+        transport.loseConnection()
+
+    def test_one_chunk_per_tick(self) -> None:
+        """Each second brings exactly one more chunk, and nothing arrives between ticks."""
+        _, transport = connect_server(self.factory)
+        for sent in range(1, len(CHUNKS)):
+            self.clock.advance(0.999)
+            self.assertEqual(transport.value(), b"".join(CHUNKS[:sent]))
+            self.clock.advance(0.001)  # the next tick
+            self.assertEqual(transport.value(), b"".join(CHUNKS[: sent + 1]))
+
+    def test_closes_cleanly_after_last_chunk(self) -> None:
+        """The connection is closed cleanly right after the last chunk, not before."""
+        _, transport = connect_server(self.factory)
+        self.clock.pump([1] * (len(CHUNKS) - 2))  # every tick but the last
+        self.assertTrue(transport.connected)
+        self.clock.advance(1)  # the last chunk
+        self.assertFalse(transport.connected)
+        self.assertFalse(transport.disconnected)  # closed, not aborted
+        self.assertEqual(transport.value(), POEM)
+
+    def test_clients_keep_own_schedules(self) -> None:
+        """A client that connects half a second later gets its chunks half a second later."""
+        _, early = connect_server(self.factory)
+        self.clock.advance(0.5)
+        _, late = connect_server(self.factory)
+        self.clock.advance(0.5)  # the early client's tick
+        self.assertEqual((early.value(), late.value()), (b"".join(CHUNKS[:2]), CHUNKS[0]))
+        self.clock.advance(0.5)  # the late client's tick
+        self.assertEqual(late.value(), b"".join(CHUNKS[:2]))
+        early.loseConnection()
+        late.loseConnection()
+
+    def test_one_timer_for_many_clients(self) -> None:
+        """However many clients are being served, one delayed call is pending."""
+        transports = []
+        for _ in range(100):
+            transports.append(connect_server(self.factory)[1])
+            self.clock.advance(0.01)
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+        for transport in transports:
+            transport.loseConnection()
+
+    def test_client_gone_is_dropped(self) -> None:
+        """A client that goes away mid-poem gets no more writes and leaves the pacer."""
+        protocol, transport = connect_server(self.factory, StringTransport())
+        _, other = connect_server(self.factory)
+        protocol.connectionLost(Failure(ConnectionLost()))
+        self.clock.advance(1)  # a tick that would have written to the gone client
+        self.assertEqual(transport.value(), CHUNKS[0])
+        self.assertEqual(len(self.factory.pacer), 1)
+        other.loseConnection()
+
+    def test_pacer_stops_when_last_client_leaves(self) -> None:
+        """When the last client leaves, no timer is left pending."""
+        protocol, _ = connect_server(self.factory, StringTransport())
+        protocol.connectionLost(Failure(ConnectionLost()))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_pacer_stops_when_all_served(self) -> None:
+        """When every poem has been sent, no timer is left pending."""
+        connect_server(self.factory)
+        self.clock.pump([1] * len(CHUNKS))  # one tick per chunk after the first, and one more
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_paused_client_gets_nothing(self) -> None:
+        """While its transport is paused, a client is written nothing; others carry on."""
+        protocol, paused = connect_server(self.factory)
+        _, other = connect_server(self.factory)
+        protocol.pauseProducing()
+        self.clock.advance(1)  # a tick: the paused client is parked
+        self.clock.advance(1)  # another tick
+        self.assertEqual(paused.value(), CHUNKS[0])
+        self.assertEqual(other.value(), b"".join(CHUNKS[:3]))
+        paused.loseConnection()
+        other.loseConnection()
+
+    def test_resume_sends_held_chunk_at_once(self) -> None:
+        """A parked client gets its next chunk when resumed, then one per second from then."""
+        protocol, transport = connect_server(self.factory)
+        protocol.pauseProducing()
+        self.clock.advance(1.5)  # a tick passes while paused
+        protocol.resumeProducing()
+        self.assertEqual(transport.value(), b"".join(CHUNKS[:2]))
+        self.clock.advance(0.999)
+        self.assertEqual(transport.value(), b"".join(CHUNKS[:2]))
+        self.clock.advance(0.001)  # one second after the resume
+        self.assertEqual(transport.value(), b"".join(CHUNKS[:3]))
+        transport.loseConnection()
+
+    def test_late_timer_keeps_schedule(self) -> None:
+        """A tick that runs late does not push back the ticks after it."""
+        _, transport = connect_server(self.factory)
+        self.clock.advance(1.5)  # the first tick, half a second late
+        self.assertEqual(transport.value(), b"".join(CHUNKS[:2]))
+        self.clock.advance(0.5)  # the second tick, on time at t=2
+        self.assertEqual(transport.value(), b"".join(CHUNKS[:3]))
+        transport.loseConnection()
+
+    def test_pause_and_resume_between_ticks(self) -> None:
+        """A pause lifted before the next tick changes nothing in the schedule."""
+        protocol, transport = connect_server(self.factory)
+        protocol.pauseProducing()
+        protocol.resumeProducing()
+        self.assertEqual(transport.value(), CHUNKS[0])
+        self.clock.advance(1)  # the regular tick
+        self.assertEqual(transport.value(), b"".join(CHUNKS[:2]))
+        transport.loseConnection()
+
+    def test_registers_as_streaming_producer(self) -> None:
+        """The protocol is its transport's streaming producer while it sends."""
+        protocol, transport = connect_server(self.factory)
+        self.assertIs(transport.producer, protocol)
+        self.assertTrue(transport.streaming)
+        transport.loseConnection()
+
+    def test_logs_client_gone_early(self) -> None:
+        """A client gone mid-poem is logged with how much it got."""
+        protocol, _ = connect_server(self.factory, StringTransport())
+        with capturedLogs() as events:
+            protocol.connectionLost(Failure(ConnectionLost()))
+        [event] = events
+        self.assertEqual((event["sent"], event["size"]), (10, len(POEM)))
+
+    def test_empty_poem(self) -> None:
+        """An empty poem is closed at once, with no timer."""
+        factory = SlowPoetryFactory(b"", chunk_bytes=10, delay=1.0, clock=self.clock)
+        _, transport = connect_server(factory)
+        self.assertFalse(transport.connected)
+
+
+class SlowFactoryArgumentTests(SynchronousTestCase):
+    """Nonsense pacing is refused."""
+
+    def test_zero_chunk(self) -> None:
+        """A chunk size below one byte is refused."""
+        self.assertRaises(ValueError, SlowPoetryFactory, POEM, 0, 1.0, Clock())
+
+    def test_zero_interval(self) -> None:
+        """A pacer needs a positive interval."""
+        self.assertRaises(ValueError, Pacer, Clock(), 0)
