@@ -45,6 +45,11 @@ class Pacer:
         self._parked: set[PacedWriter] = set()
         self._timer: IDelayedCall | None = None
 
+    @property
+    def interval(self) -> float:
+        """Seconds between a writer's chunks."""
+        return self._interval
+
     def __len__(self) -> int:
         """Return the number of writers the pacer is serving (parked ones included)."""
         return len(self._active)

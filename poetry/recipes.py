@@ -19,9 +19,17 @@ from poetry.address import DEFAULT_LISTEN, server_endpoint
 from poetry.catalog import load_poem
 from poetry.graceful import DEFAULT_GRACE_PERIOD, GracefulServerService
 from poetry.server import PoetryServerFactory
+from poetry.slow_server import DEFAULT_CHUNK_BYTES, DEFAULT_DELAY, SlowPoetryFactory
 
 Settings = Mapping[str, Any]
 """Parsed settings keyed by name, with dashes turned into underscores."""
+
+
+def positive_int(text: str) -> int:
+    """Parse a whole number that is one or more."""
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"expected a whole number of 1 or more, got {text!r}")
+    return int(text)
 
 
 def non_negative_seconds(text: str) -> float:
@@ -30,6 +38,11 @@ def non_negative_seconds(text: str) -> float:
     if not seconds >= 0:
         raise ValueError(f"expected zero or more seconds, got {text!r}")
     return seconds
+
+
+def normalized(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``settings`` keyed by Python identifiers (twistd keys them by option name)."""
+    return {key.replace("-", "_"): value for key, value in settings.items()}
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,13 @@ class Setting:
     def key(self) -> str:
         """The name as a Python identifier."""
         return self.name.replace("-", "_")
+
+    @property
+    def help_with_default(self) -> str:
+        """The help text, naming the default for argparse when there is one."""
+        if self.default is None:
+            return self.help
+        return f"{self.help} (default %(default)s)"
 
     def argparse_type(self, text: str) -> Any:
         """Parse ``text`` for argparse, reporting a bad value in one line."""
@@ -94,7 +114,9 @@ class ServiceRecipe:
                 default=setting.default,
                 type=setting.argparse_type,
                 metavar=setting.metavar,
-                help=f"{setting.help} (default %(default)s)",
+                help=setting.help
+                if setting.default is None
+                else f"{setting.help} (default %(default)s)",
             )
 
     def usage_options(self) -> type[usage.Options]:
@@ -119,21 +141,47 @@ class ServiceRecipe:
 
     def make_service(self, reactor: Any, settings: Settings) -> GracefulServerService:
         """Build the service on ``reactor``; raise L{UsageError} on a bad setting."""
-        values = {key.replace("-", "_"): value for key, value in settings.items()}
+        values = normalized(settings)
         factory = self.build_factory(reactor, values)
         endpoint = server_endpoint(reactor, values["listen"])
         return GracefulServerService(endpoint, factory, reactor, values["grace"])
 
 
+CHUNK_BYTES = Setting(
+    "chunk-bytes",
+    None,
+    positive_int,
+    f"slow mode: send N bytes per chunk (default {DEFAULT_CHUNK_BYTES} in slow mode)",
+    "N",
+)
+DELAY = Setting(
+    "delay",
+    None,
+    non_negative_seconds,
+    f"slow mode: seconds between chunks (default {DEFAULT_DELAY} in slow mode;"
+    " 0, the default, serves the whole poem at once)",
+    "S",
+)
+
+
 def _poetry_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
-    """Build the poetry server's factory."""
-    return PoetryServerFactory(load_poem(settings["poem"]))
+    """Build the fast poetry server's factory, or the slow one's when pacing is asked for."""
+    poem = load_poem(settings["poem"])
+    chunk_bytes, delay = settings.get("chunk_bytes"), settings.get("delay")
+    if delay == 0 or (chunk_bytes is None and delay is None):
+        return PoetryServerFactory(poem)
+    return SlowPoetryFactory(
+        poem,
+        DEFAULT_CHUNK_BYTES if chunk_bytes is None else chunk_bytes,
+        DEFAULT_DELAY if delay is None else delay,
+        reactor,
+    )
 
 
 POETRY = ServiceRecipe(
     tapname="poetry",
-    description="Serve a poem to every client that connects, then close the connection.",
-    settings=(),
+    description="Serve a poem to every client that connects (all at once, or slowly), then close.",
+    settings=(CHUNK_BYTES, DELAY),
     build_factory=_poetry_factory,
     poem_argument=True,
 )

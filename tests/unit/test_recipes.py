@@ -15,7 +15,9 @@ from zope.interface.verify import verifyObject
 
 from poetry.catalog import load_poem
 from poetry.graceful import GracefulServerService
-from poetry.recipes import POETRY
+from poetry.recipes import POETRY, normalized
+from poetry.server import PoetryServerFactory
+from poetry.slow_server import SlowPoetryFactory
 from poetry.twistd import RecipeServiceMaker
 
 
@@ -34,7 +36,7 @@ class TwistdOptionsTests(SynchronousTestCase):
         parser = argparse.ArgumentParser()
         POETRY.add_arguments(parser)
         command_line = vars(parser.parse_args([]))
-        twistd = twistd_options()
+        twistd = normalized(twistd_options())
         self.assertEqual({key: twistd[key] for key in command_line}, command_line)
 
     def test_poem_and_settings(self) -> None:
@@ -43,6 +45,11 @@ class TwistdOptionsTests(SynchronousTestCase):
         self.assertEqual(
             (options["poem"], options["listen"], options["grace"]), ("tyger", "tcp:0", 2.5)
         )
+
+    def test_slow_settings(self) -> None:
+        """The slow-mode settings are parsed by type under their option names."""
+        options = normalized(twistd_options("--chunk-bytes", "5", "--delay", "0.5"))
+        self.assertEqual((options["chunk_bytes"], options["delay"]), (5, 0.5))
 
     def test_bad_value(self) -> None:
         """A bad value is a twistd usage error."""
@@ -98,3 +105,36 @@ class RecipeServiceMakerTests(SynchronousTestCase):
         )
         self.assertEqual(error.code, 2)
         self.assertEqual(len(stderr.getvalue().splitlines()), 1)
+
+
+class PoetryRecipeModeTests(SynchronousTestCase):
+    """The poetry recipe serves all at once unless pacing is asked for."""
+
+    def factory_for(self, *argv: str) -> object:
+        """Return the protocol factory that the command line ``argv`` would serve with."""
+        parser = argparse.ArgumentParser()
+        POETRY.add_arguments(parser)
+        service = POETRY.make_service(MemoryReactor(), vars(parser.parse_args(list(argv))))
+        return service.tracker.wrappedFactory
+
+    def test_fast_by_default(self) -> None:
+        """Without pacing settings the poem is served all at once."""
+        self.assertIsInstance(self.factory_for(), PoetryServerFactory)
+
+    def test_delay_zero_is_fast(self) -> None:
+        """A delay of 0 is the fast server, whatever the chunk size."""
+        self.assertIsInstance(
+            self.factory_for("--delay", "0", "--chunk-bytes", "3"), PoetryServerFactory
+        )
+
+    def test_chunk_alone_is_slow_at_tutorial_pace(self) -> None:
+        """A chunk size alone means slow mode at one chunk a second."""
+        factory = self.factory_for("--chunk-bytes", "3")
+        assert isinstance(factory, SlowPoetryFactory)
+        self.assertEqual((factory.chunk_bytes, factory.pacer.interval), (3, 1.0))
+
+    def test_delay_alone_is_slow_with_tutorial_chunks(self) -> None:
+        """A delay alone means slow mode with 10-byte chunks."""
+        factory = self.factory_for("--delay", "0.5")
+        assert isinstance(factory, SlowPoetryFactory)
+        self.assertEqual((factory.chunk_bytes, factory.pacer.interval), (10, 0.5))
