@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import IO, Any
 
-from twisted.internet.defer import DeferredList, TimeoutError
+from twisted.internet.defer import TimeoutError
 from twisted.python.failure import Failure
 
 from poetry.address import parse_address
-from poetry.client import get_poetry
+from poetry.fetch_many import fetch_many
+from poetry.progress import ProgressReport
 
 NAME = "get"
 HELP = "fetch poems from poetry servers and print them in the order given"
@@ -33,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the addresses and the timeout."""
     parser.add_argument("addresses", nargs="+", metavar="ADDRESS", help="HOST:PORT or PORT")
     parser.add_argument(
+        "--quiet", action="store_true", help="show no progress on stderr while poems arrive"
+    )
+    parser.add_argument(
         "--timeout",
         type=positive_seconds,
         default=DEFAULT_TIMEOUT,
@@ -51,20 +55,20 @@ def describe_failure(failure: Failure) -> str:
 async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[str]) -> int:
     """Fetch every address concurrently; print poems in order and failures on ``err``.
 
-    Returns 0 when every fetch succeeded and 1 otherwise.
+    Progress goes to ``err`` unless ``--quiet``. Returns 0 when every fetch
+    succeeded and 1 otherwise.
     """
     addresses = [parse_address(text) for text in args.addresses]
-    fetches = [
-        get_poetry(reactor, address.host, address.port, timeout=args.timeout)
-        for address in addresses
-    ]
-    results = await DeferredList(fetches, consumeErrors=True)
+    report = None if args.quiet else ProgressReport(err, addresses, live=err.isatty())
+    outcomes = await fetch_many(reactor, addresses, timeout=args.timeout, on_progress=report)
+    if report is not None:
+        report.finish()
     status = 0
-    for address, (_, value) in zip(addresses, results, strict=True):
-        if isinstance(value, Failure):
-            err.write(f"{address}: {describe_failure(value)}\n")
+    for outcome in outcomes:
+        if outcome.failure is not None:
+            err.write(f"{outcome.address}: {describe_failure(outcome.failure)}\n")
             status = 1
-        else:
-            out.write(value)
+        elif outcome.poem is not None:
+            out.write(outcome.poem)
     out.flush()
     return status

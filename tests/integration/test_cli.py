@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from twisted.internet import reactor
+from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from poetry.catalog import load_poem
@@ -36,11 +37,21 @@ class CommandLineTests(TestCase):
         self.assertEqual(client.out, load_poem("tyger") * 2)
         self.assertEqual(await server.stop(), 0, server.err)
 
+    async def test_slow_serve_finishes_poem_after_sigterm(self) -> None:
+        """A poem in flight when a slow server gets SIGTERM still arrives whole; status 0."""
+        server, port = await self.serve("tyger", "--chunk-bytes", "100", "--delay", "0.1")
+        client = self.spawn("get", "--quiet", port)
+        await deferLater(reactor, 0.3, lambda: None)  # the client is mid-poem
+        stopped = server.stop()
+        self.assertEqual(await client.ended, 0, client.err)
+        self.assertEqual(client.out, load_poem("tyger"))
+        self.assertEqual(await stopped, 0, server.err)
+
     async def test_get_refused(self) -> None:
         """A fetch from a port with no server exits 1 with one line on stderr."""
         server, port = await self.serve()
         await server.stop()
-        client = self.spawn("get", port)
+        client = self.spawn("get", "--quiet", port)
         self.assertEqual(await client.ended, 1)
         self.assertEqual(client.out, b"")
         [line] = client.err.decode().splitlines()

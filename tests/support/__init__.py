@@ -89,13 +89,28 @@ def connect_server(
 ) -> tuple[IProtocol, StringTransport]:
     """Connect a protocol built by a server ``factory`` to a fresh (or given) transport.
 
-    A L{StringTransportWithDisconnection} is used by default, so the protocol
-    hears its own clean close.
+    A L{StringTransportWithDisconnection} (the default) is wired to the protocol,
+    so the protocol hears its own clean close.
     """
     protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 54321))
     assert protocol is not None
     if transport is None:
         transport = StringTransportWithDisconnection()
+    if isinstance(transport, StringTransportWithDisconnection):
         transport.protocol = protocol
     protocol.makeConnection(transport)
     return protocol, transport
+
+
+class TimedTransport(StringTransportWithDisconnection):
+    """A transport that records the clock time of every write."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.writes: list[tuple[float, bytes]] = []
+
+    def write(self, data: bytes) -> None:
+        """Keep ``data`` and when it was written."""
+        self.writes.append((self.clock.seconds(), data))
+        super().write(data)

@@ -7,7 +7,12 @@ import sys
 from typing import Any
 
 from twisted.internet.defer import Deferred, ensureDeferred
-from twisted.internet.error import CannotListenError, ConnectionDone, ConnectionRefusedError
+from twisted.internet.error import (
+    CannotListenError,
+    ConnectionDone,
+    ConnectionLost,
+    ConnectionRefusedError,
+)
 from twisted.internet.testing import MemoryReactor, MemoryReactorClock, RaisingMemoryReactor
 from twisted.python.failure import Failure
 from twisted.test.iosim import ConnectionCompleter
@@ -164,7 +169,7 @@ class GetCommandTests(SynchronousTestCase):
 
     def test_fetches_all_concurrently_in_order(self) -> None:
         """All connections start at once; poems print in argument order, not arrival order."""
-        run = CommandRun(self.reactor, ["get", "10001", "localhost:10002"])
+        run = CommandRun(self.reactor, ["get", "--quiet", "10001", "localhost:10002"])
         self.assertEqual(
             [(h, p) for h, p, *_ in self.reactor.tcpClients],
             [("127.0.0.1", 10001), ("localhost", 10002)],
@@ -182,7 +187,7 @@ class GetCommandTests(SynchronousTestCase):
 
     def test_failure_reported_per_address(self) -> None:
         """A failed fetch is one stderr line naming its address; the others still print."""
-        run = CommandRun(self.reactor, ["get", "10001", "10002"])
+        run = CommandRun(self.reactor, ["get", "--quiet", "10001", "10002"])
         _, _, factory, _, _ = self.reactor.tcpClients[0]
         factory.clientConnectionFailed(
             self.reactor.connectors[0], Failure(ConnectionRefusedError())
@@ -197,11 +202,33 @@ class GetCommandTests(SynchronousTestCase):
 
     def test_timeout(self) -> None:
         """A server that never answers is reported as timed out after C{--timeout} seconds."""
-        run = CommandRun(self.reactor, ["get", "10001", "--timeout", "2.5"])
+        run = CommandRun(self.reactor, ["get", "--quiet", "10001", "--timeout", "2.5"])
         accept_client(self.reactor)
         self.reactor.advance(2.5)  # the --timeout deadline
         self.assertEqual(self.successResultOf(run.result), 1)
         self.assertEqual(run.err.getvalue(), "127.0.0.1:10001: timed out after 2.5 seconds\n")
+
+    def test_progress_lines_when_not_a_terminal(self) -> None:
+        """Without C{--quiet}, stderr that is not a terminal gets a line per state change."""
+        run = CommandRun(self.reactor, ["get", "10001", "10002"])
+        first, _ = accept_client(self.reactor, 0)
+        second, _ = accept_client(self.reactor, 1)
+        first.dataReceived(POEM[:5])
+        first.dataReceived(POEM[5:])
+        first.connectionLost(Failure(ConnectionDone()))
+        second.connectionLost(Failure(ConnectionLost()))
+        self.assertEqual(self.successResultOf(run.result), 1)
+        progress, failure = run.err.getvalue().splitlines()[:3], run.err.getvalue().splitlines()[3:]
+        self.assertEqual(
+            progress,
+            [
+                "127.0.0.1:10001: 5 bytes",
+                f"127.0.0.1:10001: done, {len(POEM)} bytes",
+                "127.0.0.1:10002: failed after 0 bytes",
+            ],
+        )
+        self.assertEqual(len(failure), 1)
+        self.assertTrue(failure[0].startswith("127.0.0.1:10002: connection lost after 0 bytes"))
 
     def test_bad_address_connects_nowhere(self) -> None:
         """A bad address is a usage error before any connection starts."""

@@ -1,0 +1,22 @@
+"""The one place where hypothesis profiles are registered and chosen.
+
+``ci`` (the default) is bounded and derandomized, so the unit tier stays fast
+and gives the same result every run; ``thorough`` explores far more examples.
+Choose with the environment variable ``HYPOTHESIS_PROFILE``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

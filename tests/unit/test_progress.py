@@ -1,0 +1,131 @@
+"""Tests for L{poetry.progress} and L{poetry.fetch_many}."""
+
+from __future__ import annotations
+
+import io
+
+from twisted.internet.error import ConnectionDone, ConnectionRefusedError
+from twisted.internet.testing import MemoryReactorClock
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.address import Address
+from poetry.fetch_many import FetchState, fetch_many
+from poetry.progress import ProgressReport
+from tests.support import POEM, accept_client, assert_no_delayed_calls
+
+ONE = Address("127.0.0.1", 10001)
+TWO = Address("127.0.0.1", 10002)
+
+
+class LiveProgressTests(SynchronousTestCase):
+    """On a terminal, progress is one line redrawn in place."""
+
+    def setUp(self) -> None:
+        """Report on two addresses to a fake terminal."""
+        self.stream = io.StringIO()
+        self.report = ProgressReport(self.stream, [ONE, TWO], live=True)
+
+    def test_redraws_one_line(self) -> None:
+        """Each update rewrites the whole line from its start and clears what was after it."""
+        self.report(ONE, FetchState.RECEIVING, 100)
+        self.report(TWO, FetchState.DONE, 7)
+        last = self.stream.getvalue().split("\r")[-1]
+        self.assertEqual(last, "127.0.0.1:10001 100 bytes | 127.0.0.1:10002 done, 7 bytes\x1b[K")
+        self.assertNotIn("\n", self.stream.getvalue())
+
+    def test_waiting_addresses_shown_connecting(self) -> None:
+        """Addresses not heard from yet are shown as connecting."""
+        self.report(ONE, FetchState.FAILED, 3)
+        self.assertIn("127.0.0.1:10002 connecting", self.stream.getvalue())
+        self.assertIn("127.0.0.1:10001 failed after 3 bytes", self.stream.getvalue())
+
+    def test_finish_ends_line(self) -> None:
+        """Finishing ends the live line so what follows starts on its own line."""
+        self.report(ONE, FetchState.RECEIVING, 1)
+        self.report.finish()
+        self.assertTrue(self.stream.getvalue().endswith("\n"))
+
+
+class PlainProgressTests(SynchronousTestCase):
+    """Elsewhere, progress is a line per change of state, not per packet."""
+
+    def test_one_line_per_state_change(self) -> None:
+        """Several packets in a row give one line; done gives another."""
+        stream = io.StringIO()
+        report = ProgressReport(stream, [ONE], live=False)
+        report(ONE, FetchState.RECEIVING, 10)
+        report(ONE, FetchState.RECEIVING, 20)
+        report(ONE, FetchState.DONE, 20)
+        report.finish()
+        self.assertEqual(
+            stream.getvalue(), "127.0.0.1:10001: 10 bytes\n127.0.0.1:10001: done, 20 bytes\n"
+        )
+
+
+class FetchManyTests(SynchronousTestCase):
+    """Many fetches run at once; each address gets its own outcome and progress."""
+
+    def setUp(self) -> None:
+        """Start fetching from two addresses on one memory reactor."""
+        self.reactor = MemoryReactorClock()
+        self.events: list[tuple[Address, FetchState, int]] = []
+        self.outcomes = fetch_many(
+            self.reactor,
+            [ONE, TWO],
+            timeout=5,
+            on_progress=lambda *event: self.events.append(event),
+        )
+
+    def tearDown(self) -> None:
+        """Check the test left no timer behind."""
+        assert_no_delayed_calls(self, self.reactor)
+
+    def test_outcomes_in_order(self) -> None:
+        """Outcomes come in address order, a poem for one and a failure for the other."""
+        _, _, factory, _, _ = self.reactor.tcpClients[0]
+        second, _ = accept_client(self.reactor, 1)
+        second.dataReceived(POEM)
+        second.connectionLost(Failure(ConnectionDone()))
+        self.assertNoResult(self.outcomes)
+        factory.clientConnectionFailed(
+            self.reactor.connectors[0], Failure(ConnectionRefusedError())
+        )
+        first_outcome, second_outcome = self.successResultOf(self.outcomes)
+        self.assertEqual((first_outcome.address, second_outcome.address), (ONE, TWO))
+        assert first_outcome.failure is not None
+        self.assertTrue(first_outcome.failure.check(ConnectionRefusedError))
+        self.assertEqual(second_outcome.poem, POEM)
+
+    def test_progress_interleaved(self) -> None:
+        """Progress events from interleaved connections name their own address and bytes."""
+        first, _ = accept_client(self.reactor, 0)
+        second, _ = accept_client(self.reactor, 1)
+        first.dataReceived(b"abc")
+        second.dataReceived(b"de")
+        first.dataReceived(b"f")
+        first.connectionLost(Failure(ConnectionDone()))
+        second.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(
+            self.events,
+            [
+                (ONE, FetchState.RECEIVING, 3),
+                (TWO, FetchState.RECEIVING, 2),
+                (ONE, FetchState.RECEIVING, 4),
+                (ONE, FetchState.DONE, 4),
+                (TWO, FetchState.DONE, 2),
+            ],
+        )
+        self.successResultOf(self.outcomes)
+
+    def test_timeouts_are_per_address(self) -> None:
+        """A silent server times out without taking the others with it."""
+        first, _ = accept_client(self.reactor, 0)
+        accept_client(self.reactor, 1)
+        first.dataReceived(POEM)
+        first.connectionLost(Failure(ConnectionDone()))
+        self.reactor.advance(5)  # the second fetch's timeout
+        first_outcome, second_outcome = self.successResultOf(self.outcomes)
+        self.assertEqual(first_outcome.poem, POEM)
+        self.assertIsNotNone(second_outcome.failure)
+        self.assertEqual(self.events[-1], (TWO, FetchState.FAILED, 0))
