@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from twisted.internet import reactor
-from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from poetry.catalog import load_poem
@@ -41,7 +40,7 @@ class CommandLineTests(TestCase):
         """A poem in flight when a slow server gets SIGTERM still arrives whole; status 0."""
         server, port = await self.serve("tyger", "--chunk-bytes", "100", "--delay", "0.1")
         client = self.spawn("get", "--quiet", port)
-        await deferLater(reactor, 0.3, lambda: None)  # the client is mid-poem
+        await server.line_matching(rb"connection accepted", stderr=True)  # mid-poem now
         stopped = server.stop()
         self.assertEqual(await client.ended, 0, client.err)
         self.assertEqual(client.out, load_poem("tyger"))

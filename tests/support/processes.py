@@ -21,22 +21,28 @@ class CommandProcess(ProcessProtocol):
         self.err = b""
         self.ended: Deferred[int] = Deferred()
         self.running = True
-        self._awaited: list[tuple[re.Pattern[bytes], Deferred[re.Match[bytes] | None]]] = []
+        self._awaited: list[tuple[re.Pattern[bytes], bool, Deferred[re.Match[bytes] | None]]] = []
 
-    def line_matching(self, pattern: bytes) -> Deferred[re.Match[bytes] | None]:
-        """Fire with the first line of stdout matching ``pattern`` (None if the child exits)."""
+    def line_matching(
+        self, pattern: bytes, stderr: bool = False
+    ) -> Deferred[re.Match[bytes] | None]:
+        """Fire with the first line of stdout (or stderr) matching ``pattern``.
+
+        Fires with None if the child exits first.
+        """
         d: Deferred[re.Match[bytes] | None] = Deferred()
-        self._awaited.append((re.compile(pattern, re.MULTILINE), d))
+        self._awaited.append((re.compile(pattern, re.MULTILINE), stderr, d))
         self._check_awaited()
         return d
 
     def _check_awaited(self) -> None:
-        """Fire the awaited lines that have now appeared in complete lines of stdout."""
-        complete = self.out[: self.out.rfind(b"\n") + 1]
-        for pattern, d in list(self._awaited):
-            match = pattern.search(complete)
+        """Fire the awaited lines that have now appeared in complete lines of output."""
+        for awaited in list(self._awaited):
+            pattern, stderr, d = awaited
+            output = self.err if stderr else self.out
+            match = pattern.search(output[: output.rfind(b"\n") + 1])
             if match is not None or not self.running:
-                self._awaited.remove((pattern, d))
+                self._awaited.remove(awaited)
                 d.callback(match)
 
     def outReceived(self, data: bytes) -> None:
@@ -45,8 +51,9 @@ class CommandProcess(ProcessProtocol):
         self._check_awaited()
 
     def errReceived(self, data: bytes) -> None:
-        """Keep stderr."""
+        """Keep stderr and look for the awaited lines."""
         self.err += data
+        self._check_awaited()
 
     def processEnded(self, reason: Failure) -> None:
         """Fire C{ended} with the exit status (or C{-signal} when killed by a signal)."""
