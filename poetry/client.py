@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from twisted.internet.abstract import isIPv6Address
-from twisted.internet.defer import CancelledError, Deferred
-from twisted.internet.endpoints import TCP4ClientEndpoint, TCP6ClientEndpoint, connectProtocol
-from twisted.internet.error import ConnectingCancelledError, ConnectionDone
+from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import (
     IReactorTCP,
     IReactorTime,
@@ -17,6 +15,7 @@ from twisted.internet.interfaces import (
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
 
+from poetry.connecting import connect_and_wait, tcp_endpoint
 from poetry.errors import PartialPoemError, PoemTooLargeError
 
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
@@ -73,16 +72,6 @@ class PoetryClientProtocol(Protocol):
         self.transport.abortConnection()
 
 
-def _as_cancelled(failure: Failure) -> None:
-    """Report a connection attempt stopped by cancellation as L{CancelledError}.
-
-    Endpoints fail a cancelled attempt with L{ConnectingCancelledError}; the
-    rest of Twisted (``addTimeout`` included) expects L{CancelledError}.
-    """
-    failure.trap(ConnectingCancelledError)
-    raise CancelledError() from failure.value
-
-
 def fetch_poem(
     endpoint: IStreamClientEndpoint,
     clock: IReactorTime,
@@ -98,12 +87,7 @@ def fetch_poem(
     in any phase.
     """
     protocol = PoetryClientProtocol(max_bytes, on_progress)
-    connected = connectProtocol(endpoint, protocol)
-    connected.addErrback(_as_cancelled)
-    poem: Deferred[bytes] = connected.addCallback(lambda _: protocol.poem)
-    if timeout is not None:
-        poem.addTimeout(timeout, clock)
-    return poem
+    return connect_and_wait(endpoint, protocol, protocol.poem, clock, timeout)
 
 
 def get_poetry(
@@ -123,10 +107,8 @@ def get_poetry(
     connection cannot be made, and L{twisted.internet.defer.TimeoutError} on a
     timeout.
     """
-    endpoint_type = TCP6ClientEndpoint if isIPv6Address(host) else TCP4ClientEndpoint
-    endpoint = endpoint_type(reactor, host, port)
     return fetch_poem(
-        endpoint,
+        tcp_endpoint(reactor, host, port),
         IReactorTime(reactor),
         timeout=timeout,
         max_bytes=max_bytes,

@@ -40,3 +40,15 @@ class PoemTooLargeError(PoemError):
 
 class UsageError(Exception):
     """A command-line argument that cannot be used (reported in one line, exit 2)."""
+
+
+class TransformError(Exception):
+    """The transform service could not transform the poem; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        """Give the reason."""
+        return self.reason

@@ -1,0 +1,126 @@
+"""The caching proxy: serve the upstream server's poem, fetched once and shared.
+
+The first client to arrive starts one upstream fetch; every client that arrives
+while it runs waits for that same fetch. A whole poem is cached (for ever, or
+for a time-to-live measured on the injected clock); a failed or partial fetch
+is never cached, every waiting client's connection is aborted (so none mistakes
+the failure for an empty poem), and the next client starts a new fetch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from twisted.internet.defer import CancelledError, Deferred, succeed
+from twisted.internet.interfaces import IAddress, IReactorTime, ITCPTransport
+from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from poetry.address import peer_name
+
+Fetch = Callable[[], Deferred[bytes]]
+"""Start one upstream fetch of the poem."""
+
+
+class PoemCache:
+    """The upstream poem, fetched by at most one fetch at a time and kept while fresh."""
+
+    _log = Logger()
+
+    def __init__(self, fetch: Fetch, clock: IReactorTime, ttl: float | None = None) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._ttl = ttl
+        self._poem: bytes | None = None
+        self._fetched_at = 0.0
+        self._waiting: list[Deferred[bytes]] = []
+        self._fetching = False
+
+    def get(self) -> Deferred[bytes]:
+        """Return the poem: at once when fresh, else once the (shared) fetch ends.
+
+        Cancelling the returned Deferred stops waiting; the fetch goes on for
+        the others and is still cached.
+        """
+        if self._poem is not None and self._fresh():
+            self._log.info("cache hit")
+            return succeed(self._poem)
+        waiter: Deferred[bytes] = Deferred(self._waiting.remove)
+        self._waiting.append(waiter)
+        if not self._fetching:
+            self._log.info("cache miss: fetching from upstream")
+            self._fetching, self._poem = True, None
+            self._fetch().addCallbacks(self._fetched, self._failed)
+        return waiter
+
+    def _fresh(self) -> bool:
+        """Whether the cached poem is still within its time-to-live."""
+        return self._ttl is None or self._clock.seconds() - self._fetched_at < self._ttl
+
+    def _fetched(self, poem: bytes) -> None:
+        """Cache the poem and hand it to everyone waiting."""
+        self._fetching = False
+        self._poem, self._fetched_at = poem, self._clock.seconds()
+        waiting, self._waiting = self._waiting, []
+        for waiter in waiting:
+            waiter.callback(poem)
+
+    def _failed(self, failure: Failure) -> None:
+        """Cache nothing; fail everyone waiting."""
+        self._fetching = False
+        waiting, self._waiting = self._waiting, []
+        self._log.warn(
+            "upstream failure ({why}): failing {count} waiting clients",
+            why=failure.getErrorMessage(),
+            count=len(waiting),
+        )
+        for waiter in waiting:
+            waiter.errback(failure)
+
+
+class ProxyProtocol(Protocol):
+    """Send the cached poem and close; abort the connection if there is no poem."""
+
+    transport: ITCPTransport
+    _log = Logger()
+
+    def __init__(self, cache: PoemCache) -> None:
+        self._cache = cache
+        self._poem: Deferred[bytes] | None = None
+
+    def connectionMade(self) -> None:
+        """Ask the cache for the poem."""
+        self._poem = self._cache.get()
+        self._poem.addCallbacks(self._send, self._fail)
+
+    def _send(self, poem: bytes) -> None:
+        """Send the poem and close cleanly."""
+        self.transport.write(poem)
+        self.transport.loseConnection()
+
+    def _fail(self, failure: Failure) -> None:
+        """Abort, so the client sees an error rather than an empty poem."""
+        if not failure.check(CancelledError):
+            self.transport.abortConnection()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Stop waiting for the poem if the client left first."""
+        if self._poem is not None and not self._poem.called:
+            self._log.info("client {peer} left while waiting", peer=peer_name(self.transport))
+            self._poem.cancel()
+
+
+class ProxyFactory(ServerFactory):
+    """Build proxy protocols that share one cache."""
+
+    noisy = False
+
+    def __init__(self, cache: PoemCache) -> None:
+        self.cache = cache
+
+    def buildProtocol(self, addr: IAddress | None) -> ProxyProtocol:
+        """Build a protocol served from the shared cache."""
+        protocol = ProxyProtocol(self.cache)
+        protocol.factory = self
+        return protocol

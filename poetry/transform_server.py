@@ -1,0 +1,157 @@
+"""The transform service: one netstring request, one netstring reply, then close.
+
+A request is ``<transform-name>.<poem>``. The reply is the transformed poem, or
+``error: <reason>`` when the transform is unknown, the request has no ``.``, or
+the transform fails. A malformed or oversized netstring, or a request that
+does not arrive whole within the idle timeout, closes the connection with no
+reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime, ITCPTransport
+from twisted.internet.protocol import ServerFactory, connectionDone
+from twisted.logger import Logger
+from twisted.protocols.basic import NetstringReceiver
+from twisted.protocols.policies import TimeoutMixin
+from twisted.python.failure import Failure
+
+from poetry.address import peer_name
+from poetry.transforms import TRANSFORMS, Transform
+
+DEFAULT_MAX_LENGTH = 1_000_000
+"""The largest request accepted, in bytes (the netstring length limit)."""
+
+DEFAULT_IDLE_TIMEOUT = 30.0
+"""Seconds a client has to send its whole request."""
+
+ERROR_PREFIX = b"error: "
+"""How an error reply begins."""
+
+
+def error_reply(reason: str) -> bytes:
+    """Return the reply that reports ``reason``."""
+    return ERROR_PREFIX + reason.encode("utf-8", "backslashreplace")
+
+
+class TransformProtocol(NetstringReceiver, TimeoutMixin):
+    """Answer the first request on a connection, then close it."""
+
+    transport: ITCPTransport
+    _log = Logger()
+
+    def __init__(
+        self,
+        transforms: Mapping[str, Transform],
+        max_length: int,
+        idle_timeout: float,
+        clock: IReactorTime,
+    ) -> None:
+        self._transforms = transforms
+        self.MAX_LENGTH = max_length
+        self._idle_timeout = idle_timeout
+        self._clock = clock
+        self._finished = False
+
+    def callLater(self, period: float, func: Callable[[], object]) -> IDelayedCall:
+        """Schedule the idle timeout on the injected clock."""
+        return self._clock.callLater(period, func)
+
+    def connectionMade(self) -> None:
+        """Start the clock on the request."""
+        self.setTimeout(self._idle_timeout)
+
+    def dataReceived(self, data: bytes) -> None:
+        """Parse the request; ignore anything after it; log a malformed one."""
+        if self._finished:
+            return
+        super().dataReceived(data)
+        if self.brokenPeer and not self._finished:
+            self._finish()
+            self._log.warn(
+                "malformed request from {peer}: connection closed", peer=peer_name(self.transport)
+            )
+
+    def stringReceived(self, request: bytes) -> None:
+        """Answer the first request, then close."""
+        if self._finished:
+            return
+        self._finish()
+        self.sendString(self._answer(request))
+        self.transport.loseConnection()
+
+    def _answer(self, request: bytes) -> bytes:
+        """Return the reply to ``request``."""
+        raw_name, dot, poem = request.partition(b".")
+        name = raw_name.decode("utf-8", "backslashreplace")
+        peer = peer_name(self.transport)
+        if not dot:
+            self._log.warn("request without a '.' from {peer}", peer=peer)
+            return error_reply("request has no '.' between transform name and poem")
+        transform = self._transforms.get(name)
+        if transform is None:
+            self._log.warn("unknown transform {name!r} asked by {peer}", name=name, peer=peer)
+            return error_reply(f"unknown transform {name!r}")
+        try:
+            result = transform(poem)
+        except Exception as error:
+            self._log.failure("transform {name!r} failed for {peer}", name=name, peer=peer)
+            return error_reply(f"transform {name!r} failed: {error}")
+        self._log.info(
+            "transformed {size} bytes with {name!r} for {peer}",
+            size=len(poem),
+            name=name,
+            peer=peer,
+        )
+        return result
+
+    def _finish(self) -> None:
+        """Stop listening to this client and stop its clock."""
+        self._finished = True
+        self.setTimeout(None)
+
+    def timeoutConnection(self) -> None:
+        """Drop a client that did not send its whole request in time."""
+        self._finished = True
+        self._log.warn(
+            "no complete request from {peer} in {timeout} s: connection aborted",
+            peer=peer_name(self.transport),
+            timeout=self._idle_timeout,
+        )
+        self.transport.abortConnection()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Stop the clock; log a request cut short by the client."""
+        if not self._finished:
+            self._finish()
+            self._log.warn(
+                "client {peer} left before sending a whole request", peer=peer_name(self.transport)
+            )
+
+
+class TransformFactory(ServerFactory):
+    """Build transform protocols with shared limits on one clock."""
+
+    noisy = False
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        transforms: Mapping[str, Transform] = TRANSFORMS,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    ) -> None:
+        self.clock = clock
+        self.transforms = transforms
+        self.max_length = max_length
+        self.idle_timeout = idle_timeout
+
+    def buildProtocol(self, addr: IAddress | None) -> TransformProtocol:
+        """Build a protocol that answers one request."""
+        protocol = TransformProtocol(
+            self.transforms, self.max_length, self.idle_timeout, self.clock
+        )
+        protocol.factory = self
+        return protocol
