@@ -11,11 +11,11 @@ from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.task import react
 from twisted.python.failure import Failure
 
-from poetry.commands import demo, get, poems, serve
+from poetry.commands import demo, get, poems, proxy, serve, transform
 from poetry.errors import UsageError
 from poetry.logs import start_logging
 
-COMMANDS = (serve, get, poems, demo)
+COMMANDS = (serve, transform, proxy, get, poems, demo)
 """The command modules, each with ``NAME``, ``HELP``, ``add_arguments`` and ``run``."""
 
 

@@ -38,7 +38,7 @@ class PoemTooLargeError(PoemError):
         return f"poem exceeds the limit of {self.limit} bytes"
 
 
-class UsageError(Exception):
+class UsageError(ValueError):
     """A command-line argument that cannot be used (reported in one line, exit 2)."""
 
 

@@ -19,6 +19,9 @@ from twisted.python.failure import Failure
 
 from poetry.address import peer_name
 
+DEFAULT_UPSTREAM_TIMEOUT = 30.0
+"""Seconds the proxy waits for the upstream poem unless told otherwise."""
+
 Fetch = Callable[[], Deferred[bytes]]
 """Start one upstream fetch of the poem."""
 

@@ -12,32 +12,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IProtocolFactory
 from twisted.python import usage
 
-from poetry.address import DEFAULT_LISTEN, server_endpoint
+from poetry.address import DEFAULT_LISTEN, Address, parse_address, server_endpoint
 from poetry.catalog import load_poem
+from poetry.client import get_poetry
+from poetry.errors import UsageError
 from poetry.graceful import DEFAULT_GRACE_PERIOD, GracefulServerService
+from poetry.proxy import DEFAULT_UPSTREAM_TIMEOUT, PoemCache, ProxyFactory
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import DEFAULT_CHUNK_BYTES, DEFAULT_DELAY, SlowPoetryFactory
+from poetry.transform_server import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LENGTH, TransformFactory
+from poetry.values import argument_type, non_negative_seconds, positive_int, positive_seconds
 
 Settings = Mapping[str, Any]
 """Parsed settings keyed by name, with dashes turned into underscores."""
-
-
-def positive_int(text: str) -> int:
-    """Parse a whole number that is one or more."""
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"expected a whole number of 1 or more, got {text!r}")
-    return int(text)
-
-
-def non_negative_seconds(text: str) -> float:
-    """Parse a number of seconds that is zero or more."""
-    seconds = float(text)
-    if not seconds >= 0:
-        raise ValueError(f"expected zero or more seconds, got {text!r}")
-    return seconds
 
 
 def normalized(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,6 +45,7 @@ class Setting:
     parse: Callable[[str], Any]
     help: str
     metavar: str = "VALUE"
+    required: bool = False
 
     @property
     def key(self) -> str:
@@ -66,13 +58,6 @@ class Setting:
         if self.default is None:
             return self.help
         return f"{self.help} (default %(default)s)"
-
-    def argparse_type(self, text: str) -> Any:
-        """Parse ``text`` for argparse, reporting a bad value in one line."""
-        try:
-            return self.parse(text)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from error
 
 
 LISTEN = Setting(
@@ -112,7 +97,8 @@ class ServiceRecipe:
                 f"--{setting.name}",
                 dest=setting.key,
                 default=setting.default,
-                type=setting.argparse_type,
+                type=argument_type(setting.parse),
+                required=setting.required,
                 metavar=setting.metavar,
                 help=setting.help
                 if setting.default is None
@@ -130,6 +116,11 @@ class ServiceRecipe:
                 [s.name, None, s.default, s.help, s.parse]
                 for s in (LISTEN, *recipe.settings, GRACE)
             ]
+
+            def postOptions(self) -> None:
+                for setting in recipe.settings:
+                    if setting.required and self[setting.name] is None:
+                        raise usage.UsageError(f"--{setting.name} is required")
 
             def parseArgs(self, *poem: str) -> None:
                 if len(poem) > int(recipe.poem_argument):
@@ -186,3 +177,76 @@ POETRY = ServiceRecipe(
     poem_argument=True,
 )
 """The poetry server."""
+
+
+MAX_LENGTH = Setting(
+    "max-length",
+    DEFAULT_MAX_LENGTH,
+    positive_int,
+    "the longest request accepted, in bytes; a longer one closes the connection",
+    "N",
+)
+IDLE_TIMEOUT = Setting(
+    "idle-timeout",
+    DEFAULT_IDLE_TIMEOUT,
+    positive_seconds,
+    "seconds a client has to send its whole request",
+    "S",
+)
+
+
+def _transform_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
+    """Build the transform service's factory."""
+    return TransformFactory(
+        reactor, max_length=settings["max_length"], idle_timeout=settings["idle_timeout"]
+    )
+
+
+TRANSFORM = ServiceRecipe(
+    tapname="poetry-transform",
+    description="Transform poems on request: one netstring '<transform>.<poem>' in, one out.",
+    settings=(MAX_LENGTH, IDLE_TIMEOUT),
+    build_factory=_transform_factory,
+)
+"""The transform service."""
+
+
+UPSTREAM = Setting(
+    "upstream", None, parse_address, "the poetry server to fetch from", "HOST:PORT", required=True
+)
+CACHE_TTL = Setting(
+    "cache-ttl",
+    None,
+    positive_seconds,
+    "seconds a fetched poem stays cached (default: for ever)",
+    "S",
+)
+UPSTREAM_TIMEOUT = Setting(
+    "upstream-timeout",
+    DEFAULT_UPSTREAM_TIMEOUT,
+    positive_seconds,
+    "seconds to wait for the upstream poem",
+    "S",
+)
+
+
+def _proxy_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
+    """Build the caching proxy's factory."""
+    upstream: Address = settings["upstream"]
+    if upstream is None:
+        raise UsageError("--upstream is required")
+    timeout = settings["upstream_timeout"]
+
+    def fetch() -> Deferred[bytes]:
+        return get_poetry(reactor, upstream.host, upstream.port, timeout=timeout)
+
+    return ProxyFactory(PoemCache(fetch, reactor, settings["cache_ttl"]))
+
+
+PROXY = ServiceRecipe(
+    tapname="poetry-proxy",
+    description="Serve an upstream poetry server's poem, fetched once and cached.",
+    settings=(UPSTREAM, CACHE_TTL, UPSTREAM_TIMEOUT),
+    build_factory=_proxy_factory,
+)
+"""The caching proxy."""

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from typing import IO, Any
 
-from twisted.internet.defer import TimeoutError
+from twisted.internet.defer import Deferred, TimeoutError, gatherResults
 from twisted.python.failure import Failure
 
 from poetry.address import parse_address
-from poetry.fetch_many import fetch_many
+from poetry.errors import UsageError
+from poetry.fetch_many import FetchOutcome, fetch_many
 from poetry.progress import ProgressReport
+from poetry.transform_client import transform_poem
+from poetry.values import argument_type, positive_seconds
 
 NAME = "get"
 HELP = "fetch poems from poetry servers and print them in the order given"
@@ -19,26 +23,24 @@ DEFAULT_TIMEOUT = 30.0
 """Seconds the command waits for each poem unless told otherwise."""
 
 
-def positive_seconds(text: str) -> float:
-    """Parse a positive number of seconds for ``--timeout``."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return seconds
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the addresses and the timeout."""
     parser.add_argument("addresses", nargs="+", metavar="ADDRESS", help="HOST:PORT or PORT")
+    parser.add_argument(
+        "--transform", metavar="NAME", help="apply this transform to each poem fetched"
+    )
+    parser.add_argument(
+        "--transform-server",
+        type=argument_type(parse_address),
+        metavar="ADDRESS",
+        help="the transform service to use with --transform (HOST:PORT or PORT)",
+    )
     parser.add_argument(
         "--quiet", action="store_true", help="show no progress on stderr while poems arrive"
     )
     parser.add_argument(
         "--timeout",
-        type=positive_seconds,
+        type=argument_type(positive_seconds),
         default=DEFAULT_TIMEOUT,
         metavar="S",
         help="give up on a server after S seconds (default %(default)s)",
@@ -52,6 +54,33 @@ def describe_failure(failure: Failure) -> str:
     return failure.getErrorMessage()
 
 
+async def transform_all(
+    reactor: Any, outcomes: list[FetchOutcome], args: argparse.Namespace, err: IO[str]
+) -> list[FetchOutcome]:
+    """Transform every fetched poem at once; keep the original, with a warning, on failure."""
+
+    async def transform(outcome: FetchOutcome) -> FetchOutcome:
+        if outcome.poem is None:
+            return outcome
+        server = args.transform_server
+        try:
+            poem = await transform_poem(
+                reactor,
+                server.host,
+                server.port,
+                args.transform,
+                outcome.poem,
+                timeout=args.timeout,
+            )
+        except Exception as error:
+            reason = describe_failure(Failure(error))
+            err.write(f"{outcome.address}: transform failed ({reason}); printing the original\n")
+            return outcome
+        return replace(outcome, poem=poem)
+
+    return list(await gatherResults([Deferred.fromCoroutine(transform(o)) for o in outcomes]))
+
+
 async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[str]) -> int:
     """Fetch every address concurrently; print poems in order and failures on ``err``.
 
@@ -59,10 +88,14 @@ async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[st
     succeeded and 1 otherwise.
     """
     addresses = [parse_address(text) for text in args.addresses]
+    if (args.transform is None) != (args.transform_server is None):
+        raise UsageError("--transform and --transform-server go together")
     report = None if args.quiet else ProgressReport(err, addresses, live=err.isatty())
     outcomes = await fetch_many(reactor, addresses, timeout=args.timeout, on_progress=report)
     if report is not None:
         report.finish()
+    if args.transform is not None:
+        outcomes = await transform_all(reactor, outcomes, args, err)
     status = 0
     for outcome in outcomes:
         if outcome.failure is not None:
