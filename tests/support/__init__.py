@@ -23,6 +23,11 @@ POEM = b"Sat we two, one another's best.\nOur hands were firmly cemented\n"
 """A short poem for tests that do not care which poem it is."""
 
 
+def netstring(payload: bytes) -> bytes:
+    """Frame ``payload`` as a netstring."""
+    return b"%d:%s," % (len(payload), payload)
+
+
 def accept_client(reactor: MemoryReactor, index: int = -1) -> tuple[IProtocol, StringTransport]:
     """Complete the client connection recorded at ``index`` in ``reactor.tcpClients``.
 

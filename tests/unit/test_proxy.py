@@ -1,0 +1,152 @@
+"""Tests for L{poetry.proxy}: one upstream fetch shared by all, failures never cached."""
+
+from __future__ import annotations
+
+from twisted.internet.error import ConnectionDone, ConnectionLost, ConnectionRefusedError
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.logger import capturedLogs
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.client import get_poetry
+from poetry.proxy import PoemCache, ProxyFactory
+from tests.support import POEM, accept_client, assert_no_delayed_calls, connect_server
+
+
+class ProxyTests(SynchronousTestCase):
+    """Clients of the proxy share one upstream fetch and see failures as aborts."""
+
+    def setUp(self) -> None:
+        """Put a proxy for 127.0.0.1:10000 with a 60-second cache on a memory reactor."""
+        self.reactor = MemoryReactorClock()
+        self.factory = ProxyFactory(
+            PoemCache(
+                lambda: get_poetry(self.reactor, "127.0.0.1", 10000, timeout=10),
+                self.reactor,
+                ttl=60,
+            )
+        )
+
+    def tearDown(self) -> None:
+        """Check the test left no timer behind."""
+        assert_no_delayed_calls(self, self.reactor)
+
+    def client(self) -> StringTransport:
+        """Connect a client to the proxy; return its transport."""
+        return connect_server(self.factory, StringTransport())[1]
+
+    def upstream_sends(self, poem: bytes, index: int = -1) -> None:
+        """Let the upstream connection at ``index`` deliver ``poem`` and close cleanly."""
+        protocol, _ = accept_client(self.reactor, index)
+        protocol.dataReceived(poem)
+        protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_miss_then_hit(self) -> None:
+        """The first client waits for upstream; the next is served from the cache at once."""
+        first = self.client()
+        self.assertEqual(first.value(), b"")
+        self.upstream_sends(POEM)
+        self.assertEqual(first.value(), POEM)
+        self.assertTrue(first.disconnecting)
+        second = self.client()
+        self.assertEqual(second.value(), POEM)
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+
+    def test_concurrent_misses_share_one_fetch(self) -> None:
+        """Any number of clients arriving during the fetch cause exactly one upstream connection."""
+        clients = [self.client() for _ in range(10)]
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+        self.upstream_sends(POEM)
+        self.assertEqual([c.value() for c in clients], [POEM] * 10)
+
+    def test_upstream_failure_aborts_every_waiter(self) -> None:
+        """When upstream is refused, every waiting client's connection is aborted."""
+        clients = [self.client() for _ in range(3)]
+        _, _, factory, _, _ = self.reactor.tcpClients[0]
+        with capturedLogs() as events:
+            factory.clientConnectionFailed(
+                self.reactor.connectors[0], Failure(ConnectionRefusedError())
+            )
+        self.assertEqual([c.disconnected for c in clients], [True] * 3)
+        self.assertEqual([c.value() for c in clients], [b""] * 3)
+        self.assertEqual([e["count"] for e in events if "upstream failure" in e["log_format"]], [3])
+
+    def test_partial_never_cached(self) -> None:
+        """A reset mid-poem upstream is not cached: the next client starts a new fetch."""
+        first = self.client()
+        protocol, _ = accept_client(self.reactor)
+        protocol.dataReceived(POEM[:5])
+        protocol.connectionLost(Failure(ConnectionLost()))
+        self.assertTrue(first.disconnected)
+        second = self.client()
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        self.upstream_sends(POEM)
+        self.assertEqual(second.value(), POEM)
+
+    def test_upstream_timeout_fails_waiters(self) -> None:
+        """An upstream that never answers fails the waiters at the upstream timeout."""
+        client = self.client()
+        accept_client(self.reactor)
+        self.reactor.advance(10)  # the upstream timeout
+        self.assertTrue(client.disconnected)
+
+    def test_client_leaving_mid_fetch(self) -> None:
+        """A client gone during the fetch is written nothing; the others still get the poem."""
+        leaver_protocol, leaver = connect_server(self.factory, StringTransport())
+        stayer = self.client()
+        leaver_protocol.connectionLost(Failure(ConnectionLost()))
+        self.upstream_sends(POEM)
+        self.assertEqual(leaver.value(), b"")
+        self.assertFalse(leaver.disconnected)
+        self.assertEqual(stayer.value(), POEM)
+
+    def test_fetch_cached_after_every_waiter_left(self) -> None:
+        """If every waiter leaves, the fetch still completes and is cached; no second fetch."""
+        protocol, _ = connect_server(self.factory, StringTransport())
+        protocol.connectionLost(Failure(ConnectionLost()))
+        later = self.client()
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+        self.upstream_sends(POEM)
+        self.assertEqual(later.value(), POEM)
+        self.assertEqual(self.client().value(), POEM)
+
+    def test_ttl_expiry(self) -> None:
+        """The cached poem is served until its time-to-live ends, then fetched afresh."""
+        self.client()
+        self.upstream_sends(POEM)
+        self.reactor.advance(59.9)
+        self.assertEqual(self.client().value(), POEM)
+        self.reactor.advance(0.1)  # the time-to-live ends
+        refreshed = self.client()
+        self.assertEqual(refreshed.value(), b"")
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        self.upstream_sends(b"a new poem\n")
+        self.assertEqual(refreshed.value(), b"a new poem\n")
+
+    def test_hit_and_miss_logged(self) -> None:
+        """Cache misses and hits are logged."""
+        with capturedLogs() as events:
+            self.client()
+            self.upstream_sends(POEM)
+            self.client()
+        self.assertEqual(
+            [e["log_format"] for e in events if e["log_format"].startswith("cache")],
+            ["cache miss: fetching from upstream", "cache hit"],
+        )
+
+
+class ForeverCacheTests(SynchronousTestCase):
+    """Without a time-to-live, the poem is cached for ever."""
+
+    def test_no_ttl(self) -> None:
+        """However much time passes, the cached poem is served without a new fetch."""
+        reactor = MemoryReactorClock()
+        factory = ProxyFactory(PoemCache(lambda: get_poetry(reactor, "127.0.0.1", 1), reactor))
+        connect_server(factory, StringTransport())
+        protocol, _ = accept_client(reactor)
+        protocol.dataReceived(POEM)
+        protocol.connectionLost(Failure(ConnectionDone()))
+        reactor.advance(10**9)
+        _, transport = connect_server(factory, StringTransport())
+        self.assertEqual(transport.value(), POEM)
+        self.assertEqual(len(reactor.tcpClients), 1)

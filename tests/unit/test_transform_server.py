@@ -1,0 +1,168 @@
+"""Tests for L{poetry.transform_server}: one request answered, hostile input survived."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from twisted.internet.error import ConnectionDone
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.logger import capturedLogs
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+
+import tests.support.properties  # noqa: F401  (selects the hypothesis profile)
+from poetry.transform_server import TransformFactory
+from poetry.transforms import TRANSFORMS
+from tests.support import assert_no_delayed_calls, connect_server, netstring
+
+
+def broken_transform(poem: bytes) -> bytes:
+    """A transform that always fails."""
+    raise RuntimeError("out of ink")
+
+
+class TransformServerTests(SynchronousTestCase):
+    """The transform server answers the first request with one netstring, then closes."""
+
+    def setUp(self) -> None:
+        """Connect one client to a server with a 100-byte limit and a 5-second idle timeout."""
+        self.clock = Clock()
+        self.factory = TransformFactory(
+            self.clock,
+            transforms={**TRANSFORMS, "broken": broken_transform},
+            max_length=100,
+            idle_timeout=5,
+        )
+        self.protocol, self.transport = connect_server(self.factory, StringTransport())
+
+    def tearDown(self) -> None:
+        """Check the test left no timer behind."""
+        assert_no_delayed_calls(self, self.clock)
+
+    def send(self, data: bytes) -> bytes:
+        """Send ``data`` from the client; return everything the server wrote."""
+        self.protocol.dataReceived(data)
+        return self.transport.value()
+
+    def test_transforms(self) -> None:
+        """A request gets the transformed poem as one netstring, then a clean close."""
+        self.assertEqual(
+            self.send(netstring(b"cummingsify.Tyger Tyger")), netstring(b"tyger tyger")
+        )
+        self.assertTrue(self.transport.disconnecting)
+        self.assertFalse(self.transport.disconnected)
+
+    def test_every_split(self) -> None:
+        """The request is understood whatever packets it arrives in."""
+        request = netstring(b"shout.burning bright")
+        for size in range(1, len(request) + 1):
+            protocol, transport = connect_server(self.factory, StringTransport())
+            for start in range(0, len(request), size):
+                protocol.dataReceived(request[start : start + size])
+            self.assertEqual(transport.value(), netstring(b"BURNING BRIGHT"), f"split {size}")
+        self.protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_empty_poem(self) -> None:
+        """An empty poem is transformed into an empty poem."""
+        self.assertEqual(self.send(netstring(b"shout.")), netstring(b""))
+
+    def test_unknown_transform(self) -> None:
+        """An unknown transform gets an error reply naming it."""
+        self.assertEqual(
+            self.send(netstring(b"sing.la la")), netstring(b"error: unknown transform 'sing'")
+        )
+        self.assertTrue(self.transport.disconnecting)
+
+    def test_no_dot(self) -> None:
+        """A request without a '.' gets an error reply."""
+        reply = self.send(netstring(b"cummingsify"))
+        self.assertEqual(
+            reply, netstring(b"error: request has no '.' between transform name and poem")
+        )
+
+    def test_transform_raises(self) -> None:
+        """A transform that raises gets an error reply with the reason; the traceback is logged."""
+        reply = self.send(netstring(b"broken.poem"))
+        self.assertEqual(reply, netstring(b"error: transform 'broken' failed: out of ink"))
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    def test_second_request_in_packet_ignored(self) -> None:
+        """Two requests in one packet: only the first is answered."""
+        reply = self.send(netstring(b"shout.one") + netstring(b"shout.two"))
+        self.assertEqual(reply, netstring(b"ONE"))
+
+    def test_malformed_lengths(self) -> None:
+        """A non-digit, negative or zero-padded length, or a missing comma, closes unanswered."""
+        for bad in [b"x5:hello,", b"-5:hello,", b"05:hello,", b"5:hello!", b":hello,"]:
+            protocol, transport = connect_server(self.factory, StringTransport())
+            with capturedLogs() as events:
+                protocol.dataReceived(bad)
+            self.assertEqual(transport.value(), b"", bad)
+            self.assertTrue(transport.disconnecting, bad)
+            self.assertIn("malformed request", events[0]["log_format"], bad)
+            protocol.connectionLost(Failure(ConnectionDone()))
+        self.protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_length_over_limit(self) -> None:
+        """A request longer than the limit closes the connection unanswered."""
+        self.assertEqual(self.send(b"101:"), b"")
+        self.assertTrue(self.transport.disconnecting)
+
+    def test_length_at_limit(self) -> None:
+        """A request exactly at the limit is answered."""
+        poem = b"a" * (100 - len(b"shout."))
+        self.assertEqual(self.send(netstring(b"shout." + poem)), netstring(poem.upper()))
+
+    def test_truncated_request(self) -> None:
+        """A client that leaves mid-request gets nothing, and that is logged."""
+        self.send(b"20:shout.half")
+        with capturedLogs() as events:
+            self.protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(self.transport.value(), b"")
+        self.assertIn("before sending a whole request", events[0]["log_format"])
+
+    def test_idle_timeout(self) -> None:
+        """A client that sends nothing is aborted when the idle timeout ends, not before."""
+        self.clock.advance(4.999)
+        self.assertFalse(self.transport.disconnecting)
+        self.clock.advance(0.001)  # the idle timeout
+        self.assertTrue(self.transport.disconnected)
+
+    def test_dribbling_client_timed_out(self) -> None:
+        """Sending a request a byte at a time does not put off the timeout."""
+        for byte in b"30:shout.":
+            self.send(bytes([byte]))
+            self.clock.advance(0.5)
+        self.clock.advance(0.5)  # five seconds since the connection
+        self.assertTrue(self.transport.disconnected)
+
+    def test_answer_stops_timeout(self) -> None:
+        """Once answered, no timeout is pending (checked in tearDown)."""
+        self.send(netstring(b"shout.x"))
+
+    def test_invalid_utf8_and_split_characters(self) -> None:
+        """Invalid UTF-8, and characters split across packets, are transformed without a crash."""
+        request = netstring(b"shout.bright " + "\u00c6ther".encode() + b" \xff")
+        middle = request.index("\u00c6".encode()) + 1  # between the two bytes of the \u00c6
+        self.send(request[:middle])
+        reply = self.send(request[middle:])
+        self.assertEqual(reply, netstring(b"BRIGHT " + "\u00c6THER".encode() + b" \xff"))
+
+
+class TransformServerProperties(SynchronousTestCase):
+    """The reply depends on the request, never on how it was split."""
+
+    @given(st.binary(max_size=80), st.lists(st.integers(min_value=1, max_value=90), max_size=10))
+    def test_any_split_same_reply(self, poem: bytes, cuts: list[int]) -> None:
+        """Any request split at any points gets the same reply as when sent whole."""
+        factory = TransformFactory(Clock())
+        request = netstring(b"reverse-lines." + poem)
+        whole_protocol, whole = connect_server(factory, StringTransport())
+        whole_protocol.dataReceived(request)
+        split_protocol, split = connect_server(factory, StringTransport())
+        edges = sorted({0, len(request), *(min(c, len(request)) for c in cuts)})
+        for a, b in zip(edges, edges[1:], strict=False):
+            split_protocol.dataReceived(request[a:b])
+        self.assertEqual(split.value(), whole.value())
+        self.assertEqual(whole.value(), netstring(TRANSFORMS["reverse-lines"](poem)))
