@@ -20,9 +20,9 @@ class CommandLineTests(TestCase):
         self.addCleanup(process.stop)
         return process
 
-    async def serve(self, *args: str) -> tuple[CommandProcess, str]:
-        """Start ``serve --listen tcp:0 ARGS``; return it and its announced port."""
-        server = self.spawn("serve", "--listen", "tcp:0", *args)
+    async def serve(self, *args: str, command: str = "serve") -> tuple[CommandProcess, str]:
+        """Start ``COMMAND --listen tcp:0 ARGS``; return it and its announced port."""
+        server = self.spawn(command, "--listen", "tcp:0", *args)
         match = await server.line_matching(rb"^listening on 127\.0\.0\.1:(\d+)$")
         self.assertIsNotNone(match, server.err)
         assert match is not None
@@ -45,6 +45,17 @@ class CommandLineTests(TestCase):
         self.assertEqual(await client.ended, 0, client.err)
         self.assertEqual(client.out, load_poem("tyger"))
         self.assertEqual(await stopped, 0, server.err)
+
+    async def test_proxy_and_transform(self) -> None:
+        """A poem fetched through the proxy and transformed by the service is lower-cased."""
+        _, upstream = await self.serve("tyger")
+        _, proxy = await self.serve("--upstream", upstream, command="proxy")
+        _, transform = await self.serve(command="transform")
+        client = self.spawn(
+            "get", "--quiet", proxy, "--transform", "cummingsify", "--transform-server", transform
+        )
+        self.assertEqual(await client.ended, 0, client.err)
+        self.assertEqual(client.out, load_poem("tyger").lower())
 
     async def test_get_refused(self) -> None:
         """A fetch from a port with no server exits 1 with one line on stderr."""

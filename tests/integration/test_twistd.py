@@ -22,10 +22,11 @@ class TwistdPluginTests(TestCase):
         return process
 
     async def test_help_lists_plugins(self) -> None:
-        """C{twistd --help} lists the poetry plugin."""
+        """C{twistd --help} lists the three plugins."""
         process = self.twistd("--help")
         self.assertEqual(await process.ended, 0)
-        self.assertRegex(process.out.decode(), r"\n\s+poetry\s")
+        for name in ("poetry", "poetry-transform", "poetry-proxy"):
+            self.assertRegex(process.out.decode(), rf"\n\s+{name}\s")
 
     async def test_serves_poem(self) -> None:
         """C{twistd -n poetry} serves the chosen poem and shuts down cleanly on SIGTERM.

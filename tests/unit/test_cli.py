@@ -21,7 +21,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from poetry.catalog import bundled_names, load_poem
 from poetry.cli import build_parser, run_command
 from poetry.errors import UsageError
-from tests.support import POEM, accept_client, assert_no_delayed_calls
+from tests.support import POEM, accept_client, assert_no_delayed_calls, netstring
 
 
 class CommandRun:
@@ -229,6 +229,46 @@ class GetCommandTests(SynchronousTestCase):
         )
         self.assertEqual(len(failure), 1)
         self.assertTrue(failure[0].startswith("127.0.0.1:10002: connection lost after 0 bytes"))
+
+    def test_transform_applied(self) -> None:
+        """With C{--transform}, each fetched poem is sent to the transform service."""
+        run = CommandRun(
+            self.reactor,
+            ["get", "--quiet", "10001", "--transform", "shout", "--transform-server", "10002"],
+        )
+        poetry, _ = accept_client(self.reactor, 0)
+        poetry.dataReceived(b"hi")
+        poetry.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(self.reactor.tcpClients[1][:2], ("127.0.0.1", 10002))
+        transform, transport = accept_client(self.reactor, 1)
+        self.assertEqual(transport.value(), netstring(b"shout.hi"))
+        transform.dataReceived(netstring(b"HI"))
+        self.assertEqual(self.successResultOf(run.result), 0)
+        self.assertEqual(run.out.getvalue(), b"HI")
+
+    def test_transform_failure_falls_back(self) -> None:
+        """When the transform service fails, the original poem is printed, with a warning."""
+        run = CommandRun(
+            self.reactor,
+            ["get", "--quiet", "10001", "--transform", "shout", "--transform-server", "10002"],
+        )
+        poetry, _ = accept_client(self.reactor, 0)
+        poetry.dataReceived(b"hi")
+        poetry.connectionLost(Failure(ConnectionDone()))
+        _, _, factory, _, _ = self.reactor.tcpClients[1]
+        factory.clientConnectionFailed(
+            self.reactor.connectors[1], Failure(ConnectionRefusedError())
+        )
+        self.assertEqual(self.successResultOf(run.result), 0)
+        self.assertEqual(run.out.getvalue(), b"hi")
+        [warning] = run.err.getvalue().splitlines()
+        self.assertTrue(warning.startswith("127.0.0.1:10001: transform failed ("), warning)
+        self.assertTrue(warning.endswith("printing the original"), warning)
+
+    def test_transform_needs_server(self) -> None:
+        """C{--transform} without C{--transform-server} is a usage error."""
+        run = CommandRun(self.reactor, ["get", "10001", "--transform", "shout"])
+        self.failureResultOf(run.result, UsageError)
 
     def test_bad_address_connects_nowhere(self) -> None:
         """A bad address is a usage error before any connection starts."""

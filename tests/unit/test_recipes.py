@@ -7,7 +7,7 @@ import io
 import sys
 
 from twisted.application.service import IServiceMaker
-from twisted.internet.testing import MemoryReactor
+from twisted.internet.testing import MemoryReactor, MemoryReactorClock, StringTransport
 from twisted.plugin import IPlugin
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
@@ -15,10 +15,12 @@ from zope.interface.verify import verifyObject
 
 from poetry.catalog import load_poem
 from poetry.graceful import GracefulServerService
-from poetry.recipes import POETRY, normalized
+from poetry.recipes import POETRY, PROXY, TRANSFORM, normalized
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
+from poetry.transform_server import TransformFactory
 from poetry.twistd import RecipeServiceMaker
+from tests.support import connect_server
 
 
 def twistd_options(*argv: str) -> usage.Options:
@@ -138,3 +140,45 @@ class PoetryRecipeModeTests(SynchronousTestCase):
         factory = self.factory_for("--delay", "0.5")
         assert isinstance(factory, SlowPoetryFactory)
         self.assertEqual((factory.chunk_bytes, factory.pacer.interval), (10, 0.5))
+
+
+class ServiceRecipeTests(SynchronousTestCase):
+    """Every service has a twistd plugin built from the same recipe as its command."""
+
+    def test_tapnames(self) -> None:
+        """The plugins are called poetry, poetry-transform and poetry-proxy."""
+        self.assertEqual(
+            [RecipeServiceMaker(r).tapname for r in (POETRY, TRANSFORM, PROXY)],
+            ["poetry", "poetry-transform", "poetry-proxy"],
+        )
+
+    def test_transform_settings(self) -> None:
+        """The transform plugin builds a transform service with the limits given."""
+        reactor = MemoryReactor()
+        options = TRANSFORM.usage_options()()
+        options.parseOptions(["--max-length", "500", "--idle-timeout", "2"])
+        factory = RecipeServiceMaker(TRANSFORM, reactor).makeService(options).tracker.wrappedFactory
+        assert isinstance(factory, TransformFactory)
+        self.assertEqual((factory.max_length, factory.idle_timeout), (500, 2.0))
+
+    def test_proxy_needs_upstream(self) -> None:
+        """The proxy plugin refuses to start without an upstream."""
+        options = PROXY.usage_options()()
+        self.assertRaises(usage.UsageError, options.parseOptions, [])
+
+    def test_proxy_bad_upstream(self) -> None:
+        """A bad upstream address is a usage error naming the problem."""
+        options = PROXY.usage_options()()
+        error = self.assertRaises(usage.UsageError, options.parseOptions, ["--upstream", "x:0"])
+        self.assertIn("bad port", str(error))
+
+    def test_proxy_fetches_upstream_once(self) -> None:
+        """The proxy plugin's service fetches from the upstream given, shared by clients."""
+        reactor = MemoryReactorClock()
+        options = PROXY.usage_options()()
+        options.parseOptions(["--upstream", "10.0.0.1:7"])
+        factory = RecipeServiceMaker(PROXY, reactor).makeService(options).tracker.wrappedFactory
+        connect_server(factory, StringTransport())
+        connect_server(factory, StringTransport())
+        self.assertEqual([c[:2] for c in reactor.tcpClients], [("10.0.0.1", 7)])
+        reactor.advance(30)  # the default upstream timeout

@@ -1,0 +1,61 @@
+"""The transform service and the caching proxy over real TCP."""
+
+from __future__ import annotations
+
+from twisted.internet import reactor
+from twisted.trial.unittest import TestCase
+
+from poetry.client import get_poetry
+from poetry.errors import PartialPoemError, TransformError
+from poetry.proxy import PoemCache, ProxyFactory
+from poetry.server import PoetryServerFactory
+from poetry.transform_client import transform_poem
+from poetry.transform_server import TransformFactory
+from tests.support import POEM
+
+
+class RealServicesTests(TestCase):
+    """Real transform and proxy services on free loopback ports."""
+
+    timeout = 30
+
+    def listen(self, factory: object) -> int:
+        """Listen with ``factory`` on a free loopback port until the test ends; return it."""
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        return int(port.getHost().port)
+
+    def proxy_for(self, upstream: int) -> int:
+        """Start a caching proxy in front of ``upstream``; return its port."""
+        cache = PoemCache(lambda: get_poetry(reactor, "127.0.0.1", upstream, timeout=5), reactor)
+        return self.listen(ProxyFactory(cache))
+
+    async def test_transform_round_trip(self) -> None:
+        """A poem sent to the transform service comes back transformed."""
+        port = self.listen(TransformFactory(reactor))
+        reply = await transform_poem(reactor, "127.0.0.1", port, "shout", POEM, timeout=5)
+        self.assertEqual(reply, POEM.upper())
+
+    async def test_transform_error_reply(self) -> None:
+        """An unknown transform is answered with an error, not silence."""
+        port = self.listen(TransformFactory(reactor))
+        with self.assertRaises(TransformError):
+            await transform_poem(reactor, "127.0.0.1", port, "sing", POEM, timeout=5)
+
+    async def test_proxy_serves_upstream_poem(self) -> None:
+        """Clients of the proxy get the upstream poem, the second from the cache."""
+        upstream = reactor.listenTCP(0, PoetryServerFactory(POEM), interface="127.0.0.1")
+        proxy = self.proxy_for(upstream.getHost().port)
+        self.assertEqual(await get_poetry(reactor, "127.0.0.1", proxy, timeout=5), POEM)
+        await upstream.stopListening()
+        self.assertEqual(await get_poetry(reactor, "127.0.0.1", proxy, timeout=5), POEM)
+
+    async def test_upstream_down_fails_clients(self) -> None:
+        """With upstream down, a proxy client fails (aborted), never getting an empty poem."""
+        upstream = reactor.listenTCP(0, PoetryServerFactory(POEM), interface="127.0.0.1")
+        number = upstream.getHost().port
+        await upstream.stopListening()
+        proxy = self.proxy_for(number)
+        with self.assertRaises(PartialPoemError) as caught:
+            await get_poetry(reactor, "127.0.0.1", proxy, timeout=5)
+        self.assertEqual(caught.exception.partial, b"")
