@@ -124,6 +124,8 @@ def _check_unit_tests() -> None:
     @wraps(original)
     def run(self: SynchronousTestCase, result: Any) -> Any:
         if type(self).__module__.startswith(UNIT_TIER + "."):
+            if "twisted.internet.reactor" in sys.modules:  # installed since, by the runner
+                guard_reactor(sys.modules["twisted.internet.reactor"])
             _clocks.clear()
             self.addCleanup(check_no_pending_calls)
         return original(self, result)
