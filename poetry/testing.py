@@ -24,6 +24,7 @@ from itertools import count
 from typing import Any
 
 from twisted.internet.address import IPv4Address
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import (
     ConnectionAborted,
     ConnectionLost,
@@ -72,9 +73,10 @@ class _MemoryPort:
     def startListening(self) -> None:
         """Already listening once made."""
 
-    def stopListening(self) -> None:
+    def stopListening(self) -> Deferred[None]:
         """Stop accepting connections: later attempts are refused."""
         self._network.stop_serving(self._address.host, self._address.port)
+        return succeed(None)
 
     def getHost(self) -> IPv4Address:
         """Return the address listened on."""
@@ -141,6 +143,22 @@ class MemoryPoetryNetwork:
             if not moved:
                 return
         raise NetworkDidNotSettle(f"still moving after {MAX_ROUNDS} rounds")
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass: fire each timer at its own time, flushing after each.
+
+        This is the only way the network moves the clock, and only when asked.
+        """
+        self.flush()
+        target = self.reactor.seconds() + seconds
+        while True:
+            due = [c.getTime() for c in self.reactor.getDelayedCalls() if c.getTime() <= target]
+            if not due:
+                break
+            self.reactor.advance(max(0.0, min(due) - self.reactor.seconds()))
+            self.flush()
+        self.reactor.advance(target - self.reactor.seconds())
+        self.flush()
 
     @property
     def open_connections(self) -> int:

@@ -1,0 +1,201 @@
+"""End-to-end behaviours written once, run in memory (unit tier) and over real TCP.
+
+L{PoetryContract} holds the behaviours as ``async`` tests that only talk to
+the world through the harness methods below. ``tests/unit/test_contract_memory.py``
+runs them on L{poetry.testing.MemoryPoetryNetwork} with a fake clock;
+``tests/integration/test_contract_tcp.py`` runs them on loopback TCP with the real
+reactor. The same test names pass in both tiers: that is the evidence that the
+in-memory world tells the truth about the real one, as far as these behaviours go.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, TypeVar
+
+from twisted.internet.defer import CancelledError, Deferred, TimeoutError
+from twisted.internet.endpoints import connectProtocol
+from twisted.internet.error import ConnectionRefusedError
+from twisted.internet.interfaces import IListeningPort, IProtocolFactory
+
+from poetry.address import Address, listening_address
+from poetry.catalog import bundled_names, load_poem
+from poetry.client import get_poetry
+from poetry.connecting import tcp_endpoint
+from poetry.errors import PartialPoemError, PoemTooLargeError, TransformError
+from poetry.fetch_many import fetch_many
+from poetry.proxy import PoemCache, ProxyFactory
+from poetry.server import PoetryServerFactory
+from poetry.slow_server import SlowPoetryFactory
+from poetry.transform_client import transform_poem
+from poetry.transform_server import TransformFactory
+from tests.support import POEM
+from tests.support.peers import ChattyClient, CountingFactory, dropping_server, silent_server
+
+T = TypeVar("T")
+
+SLOW_DELAY = 0.02
+"""Seconds between the slow server's chunks in contract tests."""
+
+
+def broken_transform(poem: bytes) -> bytes:
+    """A transform that always fails."""
+    raise RuntimeError("out of ink")
+
+
+class PoetryContract:
+    """The behaviours every harness must show. Mixed into a trial test case."""
+
+    reactor: Any
+    """The reactor that services and clients use."""
+
+    def listen(self, factory: IProtocolFactory) -> IListeningPort:
+        """Serve ``factory`` on a free loopback port until the test ends."""
+        raise NotImplementedError
+
+    def unused_address(self) -> Address:
+        """Return an address where nothing listens."""
+        raise NotImplementedError
+
+    async def elapse(self, seconds: float) -> None:
+        """Let ``seconds`` pass, moving bytes as they would move."""
+        raise NotImplementedError
+
+    async def wait(self, d: Deferred[T]) -> T:
+        """Let the world run until ``d`` fires; return its result."""
+        raise NotImplementedError
+
+    def address(self, factory: IProtocolFactory) -> Address:
+        """Serve ``factory``; return its address."""
+        return listening_address(self.listen(factory))
+
+    def fetch(self, address: Address, **kwargs: Any) -> Deferred[bytes]:
+        """Start fetching the poem at ``address``."""
+        return get_poetry(self.reactor, address.host, address.port, **kwargs)
+
+    def proxy_for(self, upstream: Address) -> Address:
+        """Serve a caching proxy in front of ``upstream``; return its address."""
+        cache = PoemCache(lambda: self.fetch(upstream, timeout=5), self.reactor)
+        return self.address(ProxyFactory(cache))
+
+    async def test_fetch_each_bundled_poem(self) -> None:
+        """Each bundled poem is fetched from the fast server byte for byte."""
+        for name in bundled_names():
+            address = self.address(PoetryServerFactory(load_poem(name)))
+            self.assertEqual(await self.wait(self.fetch(address)), load_poem(name))  # type: ignore[attr-defined]
+
+    async def test_large_poem(self) -> None:
+        """A poem much larger than any socket buffer arrives whole."""
+        big = POEM * 20_000
+        address = self.address(PoetryServerFactory(big))
+        self.assertEqual(await self.wait(self.fetch(address)), big)  # type: ignore[attr-defined]
+
+    async def test_client_bytes_ignored(self) -> None:
+        """A client that sends bytes still gets the poem, unchanged."""
+        address = self.address(PoetryServerFactory(POEM))
+        client = ChattyClient(b"GET / HTTP/1.0\r\n\r\n")
+        await self.wait(
+            connectProtocol(tcp_endpoint(self.reactor, address.host, address.port), client)
+        )
+        self.assertEqual(await self.wait(client.closed), POEM)  # type: ignore[attr-defined]
+
+    async def test_refused(self) -> None:
+        """Fetching from an address with no server fails with L{ConnectionRefusedError}."""
+        with self.assertRaises(ConnectionRefusedError):  # type: ignore[attr-defined]
+            await self.wait(self.fetch(self.unused_address()))
+
+    async def test_drop_mid_poem(self) -> None:
+        """A server that resets mid-poem fails the fetch with exactly the partial bytes."""
+        address = self.address(dropping_server(POEM[:9], self.reactor, 0.2))
+        poem = self.fetch(address, timeout=5)
+        await self.elapse(0.2)
+        with self.assertRaises(PartialPoemError) as caught:  # type: ignore[attr-defined]
+            await self.wait(poem)
+        self.assertEqual(caught.exception.partial, POEM[:9])  # type: ignore[attr-defined]
+
+    async def test_timeout(self) -> None:
+        """A server that never sends or closes is given up at the timeout."""
+        poem = self.fetch(self.address(silent_server()), timeout=0.2)
+        await self.elapse(0.2)
+        with self.assertRaises(TimeoutError):  # type: ignore[attr-defined]
+            await self.wait(poem)
+
+    async def test_cancel_while_connecting(self) -> None:
+        """Cancelling before the connection is made fails with L{CancelledError}."""
+        poem = self.fetch(self.address(PoetryServerFactory(POEM)))
+        poem.cancel()
+        with self.assertRaises(CancelledError):  # type: ignore[attr-defined]
+            await self.wait(poem)
+
+    async def test_cancel_while_receiving(self) -> None:
+        """Cancelling a fetch in progress fails it with L{CancelledError}."""
+        address = self.address(silent_server())
+        poem = self.fetch(address)
+        await self.elapse(0.05)
+        poem.cancel()
+        with self.assertRaises(CancelledError):  # type: ignore[attr-defined]
+            await self.wait(poem)
+
+    async def test_too_large(self) -> None:
+        """A poem over the client's limit fails with L{PoemTooLargeError}."""
+        address = self.address(PoetryServerFactory(POEM))
+        with self.assertRaises(PoemTooLargeError):  # type: ignore[attr-defined]
+            await self.wait(self.fetch(address, max_bytes=len(POEM) - 1))
+
+    async def test_slow_poem_arrives_whole(self) -> None:
+        """The slow server's poem arrives whole after its chunks have been paced out."""
+        factory = SlowPoetryFactory(POEM, 10, SLOW_DELAY, self.reactor)
+        poem = self.fetch(self.address(factory), timeout=5)
+        await self.elapse(math.ceil(len(POEM) / 10) * SLOW_DELAY)
+        self.assertEqual(await self.wait(poem), POEM)  # type: ignore[attr-defined]
+
+    async def test_many_fetches_at_once(self) -> None:
+        """Fetching from several servers at once gives each its own outcome, in order."""
+        addresses = [self.address(PoetryServerFactory(load_poem(n))) for n in bundled_names()]
+        outcomes = await self.wait(fetch_many(self.reactor, [*addresses, self.unused_address()]))
+        self.assertEqual([o.poem for o in outcomes[:-1]], [load_poem(n) for n in bundled_names()])  # type: ignore[attr-defined]
+        self.assertIsNotNone(outcomes[-1].failure)  # type: ignore[attr-defined]
+
+    async def test_transform_request(self) -> None:
+        """The transform service returns the transformed poem."""
+        address = self.address(TransformFactory(self.reactor))
+        reply = transform_poem(self.reactor, address.host, address.port, "shout", POEM)
+        self.assertEqual(await self.wait(reply), POEM.upper())  # type: ignore[attr-defined]
+
+    async def test_transform_error_replies(self) -> None:
+        """An unknown transform and a transform that raises each get an error reply."""
+        factory = TransformFactory(self.reactor, transforms={"broken": broken_transform})
+        address = self.address(factory)
+        for name, reason in [("sing", "unknown transform 'sing'"), ("broken", "out of ink")]:
+            reply = transform_poem(self.reactor, address.host, address.port, name, POEM)
+            with self.assertRaises(TransformError) as caught:  # type: ignore[attr-defined]
+                await self.wait(reply)
+            self.assertIn(reason, str(caught.exception))  # type: ignore[attr-defined]
+        self.flushLoggedErrors(RuntimeError)  # type: ignore[attr-defined]
+
+    async def test_proxy_miss_then_hit(self) -> None:
+        """The proxy fetches once, then serves from its cache even with upstream gone."""
+        upstream = self.listen(PoetryServerFactory(POEM))
+        proxy = self.proxy_for(listening_address(upstream))
+        self.assertEqual(await self.wait(self.fetch(proxy)), POEM)  # type: ignore[attr-defined]
+        await upstream.stopListening()
+        self.assertEqual(await self.wait(self.fetch(proxy)), POEM)  # type: ignore[attr-defined]
+
+    async def test_proxy_coalesces_concurrent_misses(self) -> None:
+        """Clients arriving during one slow upstream fetch share it: one upstream connection."""
+        upstream = CountingFactory(SlowPoetryFactory(POEM, len(POEM) // 2 + 1, 0.3, self.reactor))
+        proxy = self.proxy_for(self.address(upstream))
+        poems = [self.fetch(proxy, timeout=5) for _ in range(5)]
+        await self.elapse(0.3)
+        for poem in poems:
+            self.assertEqual(await self.wait(poem), POEM)  # type: ignore[attr-defined]
+        self.assertEqual(upstream.connections, 1)  # type: ignore[attr-defined]
+
+    async def test_proxy_upstream_failure_reaches_every_waiter(self) -> None:
+        """When upstream resets, every waiting proxy client fails; none gets an empty poem."""
+        proxy = self.proxy_for(self.address(dropping_server(POEM[:5], self.reactor, 0.2)))
+        poems = [self.fetch(proxy, timeout=5) for _ in range(3)]
+        await self.elapse(0.2)
+        for poem in poems:
+            with self.assertRaises(PartialPoemError):  # type: ignore[attr-defined]
+                await self.wait(poem)

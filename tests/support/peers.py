@@ -1,0 +1,71 @@
+"""Test-only peers: servers and clients that misbehave on purpose."""
+
+from __future__ import annotations
+
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IAddress, IProtocol, IProtocolFactory, IReactorTime
+from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.python.failure import Failure
+
+
+class DroppingServer(Protocol):
+    """Send part of a poem, then reset the connection ``delay`` seconds later."""
+
+    def __init__(self, part: bytes, clock: IReactorTime, delay: float) -> None:
+        self._part = part
+        self._clock = clock
+        self._delay = delay
+
+    def connectionMade(self) -> None:
+        """Send the part, and schedule the reset."""
+        self.transport.write(self._part)
+        self._reset = self._clock.callLater(self._delay, self.transport.abortConnection)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Forget the reset if the client left first."""
+        if self._reset.active():
+            self._reset.cancel()
+
+
+def dropping_server(part: bytes, clock: IReactorTime, delay: float) -> IProtocolFactory:
+    """Return a factory of L{DroppingServer}s."""
+    return Factory.forProtocol(lambda: DroppingServer(part, clock, delay))
+
+
+def silent_server() -> IProtocolFactory:
+    """Return a factory of servers that never send and never close."""
+    return Factory.forProtocol(Protocol)
+
+
+class CountingFactory(Factory):
+    """Wrap a server factory and count the connections it accepts."""
+
+    def __init__(self, wrapped: IProtocolFactory) -> None:
+        self.wrapped = wrapped
+        self.connections = 0
+
+    def buildProtocol(self, addr: IAddress) -> IProtocol | None:
+        """Count the connection and let the wrapped factory build its protocol."""
+        self.connections += 1
+        return self.wrapped.buildProtocol(addr)
+
+
+class ChattyClient(Protocol):
+    """Send ``greeting`` on connecting; collect what the server sends until it closes."""
+
+    def __init__(self, greeting: bytes) -> None:
+        self._greeting = greeting
+        self.received = b""
+        self.closed: Deferred[bytes] = Deferred()
+
+    def connectionMade(self) -> None:
+        """Send the greeting."""
+        self.transport.write(self._greeting)
+
+    def dataReceived(self, data: bytes) -> None:
+        """Keep the bytes."""
+        self.received += data
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Fire C{closed} with everything received."""
+        self.closed.callback(self.received)

@@ -1,0 +1,75 @@
+"""The contract behaviours (``tests/support/contracts.py``) on the in-memory network.
+
+What the in-memory network cannot show, and the real class in
+``tests/integration/test_contract_tcp.py`` does: bytes arrive in the packets they
+were written in (real TCP splits and joins them); producers are never paused (no
+send buffer fills); a refusal is the network's answer, not the kernel's; connects
+complete only when flushed, so "cancel while connecting" is exact here and a race
+there; and an abort is modelled as a reset by ``poetry.testing``, where iosim alone
+would close cleanly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from typing import Any, TypeVar
+
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IListeningPort, IProtocolFactory
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.address import Address
+from poetry.testing import MemoryPoetryNetwork
+from tests.support.contracts import PoetryContract
+
+T = TypeVar("T")
+
+
+def driven(
+    test: Callable[[Any], Coroutine[Any, Any, None]],
+) -> Callable[[Any], None]:
+    """Make an async contract test run to completion synchronously, or fail."""
+
+    @wraps(test)
+    def run(self: Any) -> None:
+        outcome: list[object] = []
+        Deferred.fromCoroutine(test(self)).addBoth(outcome.append)
+        if not outcome:
+            raise AssertionError("the test waited for something the in-memory network never did")
+        if isinstance(outcome[0], Failure):
+            outcome[0].raiseException()
+
+    return run
+
+
+class InMemoryContractTests(PoetryContract, SynchronousTestCase):
+    """The contract on L{MemoryPoetryNetwork}, with time moved only by the test."""
+
+    def setUp(self) -> None:
+        """Make a fresh network."""
+        self.network = MemoryPoetryNetwork()
+        self.reactor = self.network.reactor
+
+    def listen(self, factory: IProtocolFactory) -> IListeningPort:
+        """Serve on a free port of the memory network."""
+        return self.reactor.listenTCP(0, factory, interface="127.0.0.1")
+
+    def unused_address(self) -> Address:
+        """Port 1 of loopback: nothing listens there on the memory network."""
+        return Address("127.0.0.1", 1)
+
+    async def elapse(self, seconds: float) -> None:
+        """Advance the fake clock exactly, timer by timer."""
+        self.network.advance(seconds)
+
+    async def wait(self, d: Deferred[T]) -> T:
+        """Move bytes until quiet; ``d`` must have fired by then."""
+        self.network.flush()
+        return await d
+
+
+for _name, _test in vars(PoetryContract).items():
+    if _name.startswith("test_"):
+        setattr(InMemoryContractTests, _name, driven(_test))
