@@ -136,7 +136,7 @@ class MemoryPoetryNetwork:
         for _ in range(MAX_ROUNDS):
             moved = self._complete_connections()
             for pump in list(self._pumps):
-                while pump.pump(advanceClock=False):
+                if pump.pump(advanceClock=False):
                     moved = True
                 if pump.clientIO.disconnected and pump.serverIO.disconnected:
                     self._pumps.remove(pump)

@@ -1,0 +1,176 @@
+"""Tests for L{poetry.testing}: the in-memory network that users of txpoetry test with."""
+
+from __future__ import annotations
+
+from twisted.internet.defer import CancelledError
+from twisted.internet.error import ConnectionRefusedError
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IProtocol,
+    IProtocolFactory,
+    IPushProducer,
+    IReactorTCP,
+    IReactorTime,
+)
+from twisted.internet.protocol import ClientFactory, Factory, Protocol
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyClass, verifyObject
+
+from poetry.client import PoetryClientProtocol, get_poetry
+from poetry.errors import PartialPoemError
+from poetry.proxy import ProxyFactory, ProxyProtocol
+from poetry.server import PoetryServerFactory, PoetryServerProtocol
+from poetry.slow_server import SlowPoetryFactory, SlowPoetryProtocol
+from poetry.testing import MemoryPoetryNetwork, NetworkDidNotSettle
+from poetry.transform_client import TransformClientProtocol
+from poetry.transform_server import TransformFactory, TransformProtocol
+from tests.support import POEM
+from tests.support.peers import dropping_server
+
+
+class UserExampleTests(SynchronousTestCase):
+    """The example from the README: a user's own test written with C{poetry.testing}."""
+
+    def test_my_code_gets_the_poem(self) -> None:
+        """Code under test fetches a poem from a real poetry server, all in memory."""
+        network = MemoryPoetryNetwork()
+        network.serve("127.0.0.1", 10000, PoetryServerFactory(b"Tyger Tyger, burning bright\n"))
+        poem = get_poetry(network.reactor, "127.0.0.1", 10000, timeout=5)
+        network.flush()
+        self.assertEqual(self.successResultOf(poem), b"Tyger Tyger, burning bright\n")
+
+
+class MemoryPoetryNetworkTests(SynchronousTestCase):
+    """The network connects, refuses, pumps and resets like TCP, and never moves time itself."""
+
+    def setUp(self) -> None:
+        """Make a fresh network."""
+        self.network = MemoryPoetryNetwork()
+        self.reactor = self.network.reactor
+
+    def test_nothing_moves_until_flushed(self) -> None:
+        """A connection attempt stays pending until the test flushes."""
+        self.network.serve("127.0.0.1", 10000, PoetryServerFactory(POEM))
+        poem = get_poetry(self.reactor, "127.0.0.1", 10000)
+        self.assertNoResult(poem)
+        self.network.flush()
+        self.assertEqual(self.successResultOf(poem), POEM)
+
+    def test_refused_where_nothing_listens(self) -> None:
+        """An address with no service refuses the connection."""
+        poem = get_poetry(self.reactor, "127.0.0.1", 10000)
+        self.network.flush()
+        self.failureResultOf(poem, ConnectionRefusedError)
+
+    def test_stopped_service_refuses(self) -> None:
+        """After C{stopListening}, new connections are refused."""
+        port = self.network.serve("127.0.0.1", 10000, PoetryServerFactory(POEM))
+        self.successResultOf(port.stopListening())
+        poem = get_poetry(self.reactor, "127.0.0.1", 10000)
+        self.network.flush()
+        self.failureResultOf(poem, ConnectionRefusedError)
+
+    def test_port_zero_gets_free_ports(self) -> None:
+        """Listening on port 0 gives each service its own real-looking port."""
+        first = self.reactor.listenTCP(0, PoetryServerFactory(b"one"), interface="127.0.0.1")
+        second = self.reactor.listenTCP(0, PoetryServerFactory(b"two"), interface="127.0.0.1")
+        ports = [first.getHost().port, second.getHost().port]
+        self.assertNotEqual(ports[0], ports[1])
+        poems = [get_poetry(self.reactor, "127.0.0.1", p) for p in ports]
+        self.network.flush()
+        self.assertEqual([self.successResultOf(p) for p in poems], [b"one", b"two"])
+
+    def test_wildcard_interface(self) -> None:
+        """A service listening on every interface is reached at any host."""
+        self.reactor.listenTCP(10000, PoetryServerFactory(POEM))
+        poem = get_poetry(self.reactor, "10.1.2.3", 10000)
+        self.network.flush()
+        self.assertEqual(self.successResultOf(poem), POEM)
+
+    def test_address_taken(self) -> None:
+        """Two services cannot share an address."""
+        self.network.serve("127.0.0.1", 10000, PoetryServerFactory(POEM))
+        self.assertRaises(
+            ValueError, self.network.serve, "127.0.0.1", 10000, PoetryServerFactory(POEM)
+        )
+
+    def test_flush_never_moves_time(self) -> None:
+        """Flushing delivers what is written now; paced chunks wait for the test's clock."""
+        self.network.serve("127.0.0.1", 10000, SlowPoetryFactory(POEM, 10, 1.0, self.reactor))
+        poem = get_poetry(self.reactor, "127.0.0.1", 10000)
+        self.network.flush()
+        self.assertEqual(self.reactor.seconds(), 0)
+        self.assertNoResult(poem)
+        self.network.advance(len(POEM) // 10)  # one tick per remaining chunk
+        self.assertEqual(self.successResultOf(poem), POEM)
+
+    def test_cancelled_attempt_not_connected(self) -> None:
+        """A connection attempt cancelled before the flush never reaches the service."""
+        factory = PoetryServerFactory(POEM)
+        self.network.serve("127.0.0.1", 10000, factory)
+        poem = get_poetry(self.reactor, "127.0.0.1", 10000)
+        poem.cancel()
+        self.network.flush()
+        self.failureResultOf(poem, CancelledError)
+        self.assertEqual(self.network.open_connections, 0)
+
+    def test_abort_is_a_reset(self) -> None:
+        """A server that aborts is seen by the client as a lost connection, with the partial."""
+        self.network.serve("127.0.0.1", 10000, dropping_server(b"part", self.reactor, 1))
+        poem = get_poetry(self.reactor, "127.0.0.1", 10000)
+        self.network.advance(1)  # the server resets
+        self.assertEqual(self.failureResultOf(poem, PartialPoemError).value.partial, b"part")
+
+    def test_closed_connections_forgotten(self) -> None:
+        """Connections closed on both sides are no longer counted as open."""
+        self.network.serve("127.0.0.1", 10000, PoetryServerFactory(POEM))
+        get_poetry(self.reactor, "127.0.0.1", 10000)
+        self.network.flush()
+        self.assertEqual(self.network.open_connections, 0)
+
+    def test_endless_chatter_detected(self) -> None:
+        """Peers that never stop talking make C{flush} give up loudly."""
+
+        class Echo(Protocol):
+            def connectionMade(self) -> None:
+                self.transport.write(b"ping")
+
+            def dataReceived(self, data: bytes) -> None:
+                self.transport.write(data)
+
+        self.network.serve("127.0.0.1", 10000, Factory.forProtocol(Echo))
+        self.reactor.connectTCP("127.0.0.1", 10000, ClientFactory.forProtocol(Echo))
+        self.assertRaises(NetworkDidNotSettle, self.network.flush)
+
+
+class InterfaceTests(SynchronousTestCase):
+    """Fakes and real classes provide every interface they claim."""
+
+    def test_network_reactor(self) -> None:
+        """The network's reactor is a TCP reactor and a clock."""
+        reactor = MemoryPoetryNetwork().reactor
+        self.assertTrue(verifyObject(IReactorTCP, reactor))
+        self.assertTrue(verifyObject(IReactorTime, reactor))
+
+    def test_network_port(self) -> None:
+        """The network's listening ports are L{IListeningPort}s."""
+        port = MemoryPoetryNetwork().serve("127.0.0.1", 1, PoetryServerFactory(POEM))
+        self.assertTrue(verifyObject(IListeningPort, port))
+
+    def test_protocols(self) -> None:
+        """Every txpoetry protocol is an L{IProtocol}; the slow one a push producer too."""
+        for protocol in [
+            PoetryServerProtocol,
+            SlowPoetryProtocol,
+            PoetryClientProtocol,
+            TransformProtocol,
+            TransformClientProtocol,
+            ProxyProtocol,
+        ]:
+            self.assertTrue(verifyClass(IProtocol, protocol), protocol)
+        self.assertTrue(verifyClass(IPushProducer, SlowPoetryProtocol))
+
+    def test_factories(self) -> None:
+        """Every txpoetry server factory is an L{IProtocolFactory}."""
+        for factory in [PoetryServerFactory, SlowPoetryFactory, TransformFactory, ProxyFactory]:
+            self.assertTrue(verifyClass(IProtocolFactory, factory), factory)
