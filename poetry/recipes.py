@@ -130,9 +130,19 @@ class ServiceRecipe:
 
         return Options
 
+    def defaults(self) -> dict[str, Any]:
+        """Return every setting's default, keyed like parsed settings."""
+        values = {s.key: s.default for s in (LISTEN, *self.settings, GRACE)}
+        if self.poem_argument:
+            values["poem"] = "ecstasy"
+        return values
+
     def make_service(self, reactor: Any, settings: Settings) -> GracefulServerService:
-        """Build the service on ``reactor``; raise L{UsageError} on a bad setting."""
-        values = normalized(settings)
+        """Build the service on ``reactor``; raise L{UsageError} on a bad setting.
+
+        Settings not given take their defaults.
+        """
+        values = {**self.defaults(), **normalized(settings)}
         factory = self.build_factory(reactor, values)
         endpoint = server_endpoint(reactor, values["listen"])
         return GracefulServerService(endpoint, factory, reactor, values["grace"])
