@@ -28,6 +28,11 @@ def references(document: str) -> list[tuple[str, list[str]]]:
     return [(path, names.split("::")[1:]) for path, names in REFERENCE.findall(text)]
 
 
+def python_snippets(document: str) -> list[str]:
+    """Return the text of each ```python block in ``document``."""
+    return re.findall(r"```python\n(.*?)```", (ROOT / document).read_text(), re.DOTALL)
+
+
 class DocumentationReferenceTests(SynchronousTestCase):
     """Every test the documentation points to is there to read and run."""
 
@@ -46,3 +51,11 @@ class DocumentationReferenceTests(SynchronousTestCase):
                     assert node is not None
                     node = defines(node, name)
                     self.assertIsNotNone(node, f"{document}: {path}::{'::'.join(names)}")
+
+    def test_readme_test_snippets_are_run(self) -> None:
+        """A test shown in the README stands, word for word, in the unit tier."""
+        tests = "".join(p.read_text() for p in (ROOT / "tests" / "unit").glob("test_*.py"))
+        shown = [s for s in python_snippets("README.md") if "def test_" in s]
+        self.assertTrue(shown)
+        for snippet in shown:
+            self.assertIn(snippet, tests)
