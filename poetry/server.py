@@ -25,7 +25,7 @@ class PoetryServerProtocol(Protocol):
 
     def connectionMade(self) -> None:
         """Send the poem and ask for a clean close once it is flushed."""
-        self._log.info("connection accepted from {peer}", peer=peer_name(self.transport))
+        self._log.debug("connection accepted from {peer}", peer=peer_name(self.transport))
         self.transport.write(self.poem)
         self.transport.loseConnection()
 

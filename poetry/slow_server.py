@@ -45,7 +45,7 @@ class SlowPoetryProtocol(Protocol):
 
     def connectionMade(self) -> None:
         """Send the first chunk at once, then join the pacer for the rest."""
-        self._log.info("connection accepted from {peer}", peer=peer_name(self.transport))
+        self._log.debug("connection accepted from {peer}", peer=peer_name(self.transport))
         IConsumer(self.transport).registerProducer(self, True)
         if self.send_next_chunk():
             self._pacer.add(self)

@@ -39,12 +39,13 @@ class CommandLineTests(TestCase):
     async def test_slow_serve_finishes_poem_after_sigterm(self) -> None:
         """A poem in flight when a slow server gets SIGTERM still arrives whole; status 0."""
         server, port = await self.serve("tyger", "--chunk-bytes", "100", "--delay", "0.1")
-        client = self.spawn("get", "--quiet", port)
-        await server.line_matching(rb"connection accepted", stderr=True)  # mid-poem now
+        client = self.spawn("get", port)
+        await client.line_matching(rb": \d+ bytes$", stderr=True)  # the first chunk is in
         stopped = server.stop()
         self.assertEqual(await client.ended, 0, client.err)
         self.assertEqual(client.out, load_poem("tyger"))
         self.assertEqual(await stopped, 0, server.err)
+        self.assertIn(b"poem served", server.err)
 
     async def test_proxy_and_transform(self) -> None:
         """A poem fetched through the proxy and transformed by the service is lower-cased."""
