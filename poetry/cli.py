@@ -11,12 +11,13 @@ from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.task import react
 from twisted.python.failure import Failure
 
-from poetry.commands import demo, get, poems, proxy, serve, transform
+from poetry.commands import demo, get, poems
+from poetry.commands.servers import proxy, serve, transform
 from poetry.errors import UsageError
 from poetry.logs import start_logging
 
 COMMANDS = (serve, transform, proxy, get, poems, demo)
-"""The command modules, each with ``NAME``, ``HELP``, ``add_arguments`` and ``run``."""
+"""The commands, each with ``NAME``, ``HELP``, ``add_arguments`` and ``run``."""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -9,7 +9,7 @@ from typing import IO, Any
 from poetry.address import Address, listening_address
 from poetry.catalog import load_poem
 from poetry.client import get_poetry
-from poetry.commands.serve import start
+from poetry.commands.servers import start
 from poetry.graceful import GracefulServerService
 from poetry.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
 from poetry.transform_client import transform_poem

@@ -230,8 +230,8 @@ class GetCommandTests(SynchronousTestCase):
         self.assertEqual(len(failure), 1)
         self.assertTrue(failure[0].startswith("127.0.0.1:10002: connection lost after 0 bytes"))
 
-    def test_transform_applied(self) -> None:
-        """With C{--transform}, each fetched poem is sent to the transform service."""
+    def get_hi_to_shout(self) -> CommandRun:
+        """Run C{get --transform shout} and let the poetry server send C{hi}."""
         run = CommandRun(
             self.reactor,
             ["get", "--quiet", "10001", "--transform", "shout", "--transform-server", "10002"],
@@ -239,6 +239,11 @@ class GetCommandTests(SynchronousTestCase):
         poetry, _ = accept_client(self.reactor, 0)
         poetry.dataReceived(b"hi")
         poetry.connectionLost(Failure(ConnectionDone()))
+        return run
+
+    def test_transform_applied(self) -> None:
+        """With C{--transform}, each fetched poem is sent to the transform service."""
+        run = self.get_hi_to_shout()
         self.assertEqual(self.reactor.tcpClients[1][:2], ("127.0.0.1", 10002))
         transform, transport = accept_client(self.reactor, 1)
         self.assertEqual(transport.value(), netstring(b"shout.hi"))
@@ -248,13 +253,7 @@ class GetCommandTests(SynchronousTestCase):
 
     def test_transform_failure_falls_back(self) -> None:
         """When the transform service fails, the original poem is printed, with a warning."""
-        run = CommandRun(
-            self.reactor,
-            ["get", "--quiet", "10001", "--transform", "shout", "--transform-server", "10002"],
-        )
-        poetry, _ = accept_client(self.reactor, 0)
-        poetry.dataReceived(b"hi")
-        poetry.connectionLost(Failure(ConnectionDone()))
+        run = self.get_hi_to_shout()
         _, _, factory, _, _ = self.reactor.tcpClients[1]
         factory.clientConnectionFailed(
             self.reactor.connectors[1], Failure(ConnectionRefusedError())

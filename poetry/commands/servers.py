@@ -1,8 +1,12 @@
-"""``txpoetry serve``: serve one poem until stopped."""
+"""The server commands (``serve``, ``transform``, ``proxy``): run one service until stopped.
+
+Each is made from its service recipe, the same one its twistd plugin uses.
+"""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from typing import IO, Any
 
 from twisted.internet.defer import Deferred
@@ -13,10 +17,7 @@ from poetry.address import listening_address
 from poetry.errors import UsageError
 from poetry.graceful import GracefulServerService
 from poetry.logs import LOG_FORMATS
-from poetry.recipes import POETRY, ServiceRecipe
-
-NAME = "serve"
-HELP = "serve a poem to every client that connects"
+from poetry.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
 
 
 def add_log_format(parser: argparse.ArgumentParser) -> None:
@@ -27,12 +28,6 @@ def add_log_format(parser: argparse.ArgumentParser) -> None:
         default="text",
         help="log events on stderr as readable text or JSON lines (default %(default)s)",
     )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the poem, the endpoint to listen on, and the shutdown grace period."""
-    POETRY.add_arguments(parser)
-    add_log_format(parser)
 
 
 def listening_line(port: IListeningPort) -> bytes:
@@ -76,6 +71,32 @@ async def serve_until_stopped(
     return 0
 
 
-async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[str]) -> int:
-    """Serve the poem until the reactor stops."""
-    return await serve_until_stopped(reactor, POETRY, args, out, err)
+@dataclass(frozen=True)
+class ServerCommand:
+    """A command that runs one service, from its recipe, until the reactor stops."""
+
+    NAME: str
+    HELP: str
+    recipe: ServiceRecipe
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add the recipe's settings and ``--log-format``."""
+        self.recipe.add_arguments(parser)
+        add_log_format(parser)
+
+    async def run(
+        self, reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[str]
+    ) -> int:
+        """Serve until the reactor stops."""
+        return await serve_until_stopped(reactor, self.recipe, args, out, err)
+
+
+serve = ServerCommand("serve", "serve a poem to every client that connects", POETRY)
+transform = ServerCommand(
+    "transform",
+    "transform poems on request (cummingsify, shout, title-case, reverse-lines)",
+    TRANSFORM,
+)
+proxy = ServerCommand(
+    "proxy", "serve an upstream poetry server's poem, fetched once and cached", PROXY
+)
