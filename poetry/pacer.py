@@ -27,9 +27,11 @@ class Pacer:
     """Call each writer's ``send_next_chunk`` every ``interval`` seconds of ``clock``.
 
     A writer added at time t is due at t + interval, t + 2 * interval, ... until
-    it has nothing more to send or is removed. Writers due at the same instant
-    are served by one timer call, and at most one delayed call is pending,
-    however many writers there are; none is pending when there are none.
+    it has nothing more to send or is removed; one that falls behind (a busy
+    process, a late timer) catches up a chunk per timer call, never two at once.
+    Writers due at the same instant are served by one timer call, and at most
+    one delayed call is pending, however many writers there are; none is
+    pending when there are none.
     A writer that is paused when due is parked, and gets its next chunk at once
     when resumed, then every ``interval`` from then on.
     """
@@ -92,23 +94,23 @@ class Pacer:
     def _send(self, writer: PacedWriter, due: float | None = None) -> None:
         """Send ``writer``'s next chunk; keep pacing it while it has more.
 
-        A chunk that was due at ``due`` makes the next due one interval later,
-        so a late timer does not shift the schedule; a writer that fell a whole
-        interval behind is paced from now rather than sent a burst.
+        A chunk that was due at ``due`` makes the next one due an interval
+        later, so a late timer does not shift the schedule: a writer left behind
+        catches up, one chunk per timer call, rather than being put back for good.
         """
         if writer.send_next_chunk() and writer in self._active:
-            now = self._clock.seconds()
-            following = None if due is None or due + self._interval <= now else due + self._interval
-            self._enqueue(writer, following)
+            self._enqueue(writer, None if due is None else due + self._interval)
         else:
             self.remove(writer)
 
     def _tick(self) -> None:
-        """Serve every writer that is due now, then set the timer for the next."""
+        """Serve every writer that is due now (once each), then set the timer for the next."""
         self._timer = None
         now = self._clock.seconds()
+        batch = []
         while self._due and self._due[0][0] <= now + _EPSILON:
-            due, _, writer = heapq.heappop(self._due)
+            batch.append(heapq.heappop(self._due))
+        for due, _, writer in batch:
             if writer not in self._active:
                 continue
             if writer.paused:

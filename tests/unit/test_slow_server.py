@@ -131,6 +131,17 @@ class SlowPoetryServerTests(SynchronousTestCase):
         self.assertEqual(transport.value(), b"".join(CHUNKS[:3]))
         transport.loseConnection()
 
+    def test_far_behind_catches_up(self) -> None:
+        """A client left two ticks behind by a late timer catches up and is back on schedule."""
+        _, transport = connect_server(self.factory)
+        self.clock.advance(2.5)  # the ticks due at 1 and 2 run late, at 2.5
+        self.assertEqual(transport.value(), b"".join(CHUNKS[:3]))
+        self.clock.advance(0.499)
+        self.assertEqual(transport.value(), b"".join(CHUNKS[:3]))
+        self.clock.advance(0.001)  # the tick due at 3, on time
+        self.assertEqual(transport.value(), b"".join(CHUNKS[:4]))
+        transport.loseConnection()
+
     def test_pause_and_resume_between_ticks(self) -> None:
         """A pause lifted before the next tick changes nothing in the schedule."""
         protocol, transport = connect_server(self.factory)
