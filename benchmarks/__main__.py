@@ -88,6 +88,7 @@ def pacing(clients: int, seconds: float) -> list[tuple[str, ...]]:
             f"{peer['p99_ms']:.2f} (timer each)",
             f"{ours['p99_ms'] / max(peer['p99_ms'], 1e-9):.2f}",
             f"p50 {ours['p50_ms']:.2f}/{peer['p50_ms']:.2f},"
+            f" p99 after 1 s {ours['warm_p99_ms']:.2f}/{peer['warm_p99_ms']:.2f},"
             f" max {ours['max_ms']:.1f}/{peer['max_ms']:.1f}",
         ),
         (
