@@ -62,5 +62,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``txpoetry`` console script."""
     args = build_parser().parse_args(argv)
     if getattr(args, "log_format", None):
-        start_logging(sys.stderr, args.log_format)
+        start_logging(sys.stderr, args.log_format, args.log_level)
     react(run_command, (args,))

@@ -16,17 +16,24 @@ from twisted.internet.interfaces import IListeningPort
 from poetry.address import listening_address
 from poetry.errors import UsageError
 from poetry.graceful import GracefulServerService
-from poetry.logs import LOG_FORMATS
+from poetry.logs import LOG_FORMATS, LOG_LEVELS
 from poetry.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
 
 
 def add_log_format(parser: argparse.ArgumentParser) -> None:
-    """Add ``--log-format`` to a server command."""
+    """Add ``--log-format`` and ``--log-level`` to a server command."""
     parser.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
         default="text",
         help="log events on stderr as readable text or JSON lines (default %(default)s)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="the least severe of txpoetry's events to log; debug adds one event per"
+        " connection accepted (default %(default)s)",
     )
 
 

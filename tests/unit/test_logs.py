@@ -19,10 +19,10 @@ def emit(log_format: str) -> str:
     return stream.getvalue()
 
 
-def emit_through_service_filter(namespace: str, level: LogLevel) -> str:
+def emit_through_service_filter(namespace: str, level: LogLevel, shown: str = "info") -> str:
     """Log one event through the command-line service filter; return what got through."""
     stream = io.StringIO()
-    log = Logger(namespace=namespace, observer=service_log_observer(stream))
+    log = Logger(namespace=namespace, observer=service_log_observer(stream, "text", shown))
     log.emit(level, "something happened")
     return stream.getvalue()
 
@@ -59,3 +59,18 @@ class ServiceLogFilterTests(SynchronousTestCase):
     def test_others_warnings_shown(self) -> None:
         """Warnings from anywhere are shown."""
         self.assertIn("something", emit_through_service_filter("twisted.internet", LogLevel.warn))
+
+    def test_own_debug_hidden_by_default(self) -> None:
+        """Txpoetry's debug events (one per connection) are hidden at the default level."""
+        self.assertEqual(emit_through_service_filter("poetry.server", LogLevel.debug), "")
+
+    def test_own_debug_shown_when_asked(self) -> None:
+        """At level debug, txpoetry's debug events are shown."""
+        shown = emit_through_service_filter("poetry.server", LogLevel.debug, "debug")
+        self.assertIn("something happened", shown)
+
+    def test_others_debug_hidden_at_debug(self) -> None:
+        """The level applies to txpoetry's events only, not to Twisted's own chatter."""
+        self.assertEqual(
+            emit_through_service_filter("twisted.internet", LogLevel.debug, "debug"), ""
+        )
