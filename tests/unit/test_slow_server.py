@@ -152,6 +152,14 @@ class SlowPoetryServerTests(SynchronousTestCase):
         self.assertEqual(transport.value(), b"".join(CHUNKS[:2]))
         transport.loseConnection()
 
+    def test_stop_producing_leaves_pacer(self) -> None:
+        """When the transport stops the producer (the connection is going), it leaves the pacer."""
+        protocol, transport = connect_server(self.factory, StringTransport())
+        protocol.stopProducing()
+        self.clock.advance(1)  # a tick that would have written
+        self.assertEqual(transport.value(), CHUNKS[0])
+        self.assertEqual(len(self.factory.pacer), 0)
+
     def test_registers_as_streaming_producer(self) -> None:
         """The protocol is its transport's streaming producer while it sends."""
         protocol, transport = connect_server(self.factory)

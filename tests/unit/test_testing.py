@@ -11,6 +11,8 @@ from twisted.internet.interfaces import (
     IPushProducer,
     IReactorTCP,
     IReactorTime,
+    IStreamServerEndpoint,
+    ITransport,
 )
 from twisted.internet.protocol import ClientFactory, Factory, Protocol
 from twisted.trial.unittest import SynchronousTestCase
@@ -24,8 +26,8 @@ from poetry.slow_server import SlowPoetryFactory, SlowPoetryProtocol
 from poetry.testing import MemoryPoetryNetwork, NetworkDidNotSettle
 from poetry.transform_client import TransformClientProtocol
 from poetry.transform_server import TransformFactory, TransformProtocol
-from tests.support import POEM
-from tests.support.peers import dropping_server
+from tests.support import POEM, FakeServerEndpoint
+from tests.support.peers import dropping_server, silent_server
 
 
 class UserExampleTests(SynchronousTestCase):
@@ -156,6 +158,23 @@ class InterfaceTests(SynchronousTestCase):
         """The network's listening ports are L{IListeningPort}s."""
         port = MemoryPoetryNetwork().serve("127.0.0.1", 1, PoetryServerFactory(POEM))
         self.assertTrue(verifyObject(IListeningPort, port))
+
+    def test_network_transport(self) -> None:
+        """The network's transports are L{ITransport}s."""
+        network = MemoryPoetryNetwork()
+        network.serve("127.0.0.1", 1, silent_server())
+        client = ClientFactory.forProtocol(Protocol)
+        network.reactor.connectTCP("127.0.0.1", 1, client)
+        network.flush()
+        [pump] = network._pumps
+        self.assertTrue(verifyObject(ITransport, pump.clientIO))
+        self.assertTrue(verifyObject(ITransport, pump.serverIO))
+
+    def test_support_fakes(self) -> None:
+        """The test suite's own fake port and endpoint provide what they claim."""
+        endpoint = FakeServerEndpoint()
+        self.assertTrue(verifyObject(IStreamServerEndpoint, endpoint))
+        self.assertTrue(verifyObject(IListeningPort, endpoint.port))
 
     def test_protocols(self) -> None:
         """Every txpoetry protocol is an L{IProtocol}; the slow one a push producer too."""

@@ -42,6 +42,12 @@ class TransformClientTests(SynchronousTestCase):
         self.assertEqual(self.successResultOf(self.reply), b"HI")
         self.assertTrue(transport.disconnecting)
 
+    def test_second_reply_ignored(self) -> None:
+        """A second netstring after the reply changes nothing."""
+        protocol, _ = accept_client(self.reactor)
+        protocol.dataReceived(netstring(b"HI") + netstring(b"error: late"))
+        self.assertEqual(self.successResultOf(self.reply), b"HI")
+
     def test_error_reply(self) -> None:
         """An C{error:} reply fails with L{TransformError} carrying the reason."""
         protocol, _ = accept_client(self.reactor)

@@ -92,6 +92,11 @@ class TransformServerTests(SynchronousTestCase):
         reply = self.send(netstring(b"shout.one") + netstring(b"shout.two"))
         self.assertEqual(reply, netstring(b"ONE"))
 
+    def test_bytes_after_answer_ignored(self) -> None:
+        """Bytes that arrive after the answer (even a whole request) change nothing."""
+        self.send(netstring(b"shout.one"))
+        self.assertEqual(self.send(netstring(b"shout.two")), netstring(b"ONE"))
+
     def test_malformed_lengths(self) -> None:
         """A non-digit, negative or zero-padded length, or a missing comma, closes unanswered."""
         for bad in [b"x5:hello,", b"-5:hello,", b"05:hello,", b"5:hello!", b":hello,"]:
