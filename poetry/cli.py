@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -39,10 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def discard_stdout() -> None:
+    """Point stdout at the null device, so nothing more is written to a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def run_command(reactor: Any, args: argparse.Namespace) -> Deferred[None]:
     """Run the parsed command on ``reactor``; its exit status becomes ``SystemExit``.
 
-    A L{UsageError} is printed as one line on stderr with exit status 2.
+    A L{UsageError} is printed as one line on stderr with exit status 2. A
+    reader of stdout that went away (``txpoetry get ... | head``) ends the
+    command quietly with exit status 1.
     """
     result = ensureDeferred(args.run(reactor, args, sys.stdout.buffer, sys.stderr))
 
@@ -51,6 +61,9 @@ def run_command(reactor: Any, args: argparse.Namespace) -> Deferred[None]:
             raise SystemExit(status)
 
     def usage_error(failure: Failure) -> None:
+        if failure.check(BrokenPipeError):
+            discard_stdout()
+            raise SystemExit(1)
         failure.trap(UsageError)
         print(f"txpoetry {args.command}: error: {failure.value}", file=sys.stderr)
         raise SystemExit(2)

@@ -76,6 +76,13 @@ class CommandLineTests(TestCase):
         [line] = server.err.decode().splitlines()
         self.assertIn("no such poem", line)
 
+    async def test_reader_gone(self) -> None:
+        """When the reader of stdout goes away, the command ends quietly with status 1."""
+        demo = self.spawn("demo")
+        demo.transport.closeStdout()
+        self.assertEqual(await demo.ended, 1)
+        self.assertEqual(demo.err, b"")
+
     async def test_demo(self) -> None:
         """The demo runs every service by itself, finds each as expected, and exits 0."""
         demo = self.spawn("demo")
