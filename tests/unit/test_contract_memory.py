@@ -54,7 +54,7 @@ class InMemoryContractTests(PoetryContract, SynchronousTestCase):
 
     def listen(self, factory: IProtocolFactory) -> IListeningPort:
         """Serve on a free port of the memory network."""
-        return self.reactor.listenTCP(0, factory, interface="127.0.0.1")
+        return self.network.serve("127.0.0.1", 0, factory)
 
     def unused_address(self) -> Address:
         """Port 1 of loopback: nothing listens there on the memory network."""
