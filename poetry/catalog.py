@@ -7,6 +7,9 @@ from pathlib import Path
 
 from poetry.errors import UsageError
 
+DEFAULT_POEM = "ecstasy"
+"""The poem served when none is named: John Donne's The Ecstasy, as in the tutorial."""
+
 _POEMS = files("poetry") / "poems"
 _SUFFIX = ".txt"
 

@@ -17,7 +17,7 @@ from twisted.internet.interfaces import IProtocolFactory
 from twisted.python import usage
 
 from poetry.address import DEFAULT_LISTEN, Address, parse_address, server_endpoint
-from poetry.catalog import load_poem
+from poetry.catalog import DEFAULT_POEM, load_poem
 from poetry.client import get_poetry
 from poetry.errors import UsageError
 from poetry.graceful import DEFAULT_GRACE_PERIOD, GracefulServerService
@@ -86,13 +86,18 @@ class ServiceRecipe:
     build_factory: Callable[[Any, Settings], IProtocolFactory]
     poem_argument: bool = False
 
+    @property
+    def all_settings(self) -> tuple[Setting, ...]:
+        """Every setting of the service: its own, plus where to listen and the grace period."""
+        return (LISTEN, *self.settings, GRACE)
+
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add this service's settings to a command-line parser."""
         if self.poem_argument:
             parser.add_argument(
-                "poem", nargs="?", default="ecstasy", help="a bundled poem's name or a file path"
+                "poem", nargs="?", default=DEFAULT_POEM, help="a bundled poem's name or a file path"
             )
-        for setting in (LISTEN, *self.settings, GRACE):
+        for setting in self.all_settings:
             parser.add_argument(
                 f"--{setting.name}",
                 dest=setting.key,
@@ -100,9 +105,7 @@ class ServiceRecipe:
                 type=argument_type(setting.parse),
                 required=setting.required,
                 metavar=setting.metavar,
-                help=setting.help
-                if setting.default is None
-                else f"{setting.help} (default %(default)s)",
+                help=setting.help_with_default,
             )
 
     def usage_options(self) -> type[usage.Options]:
@@ -113,8 +116,7 @@ class ServiceRecipe:
             synopsis = f"[options] {'[POEM]' if recipe.poem_argument else ''}".rstrip()
             longdesc = recipe.description
             optParameters = [
-                [s.name, None, s.default, s.help, s.parse]
-                for s in (LISTEN, *recipe.settings, GRACE)
+                [s.name, None, s.default, s.help, s.parse] for s in recipe.all_settings
             ]
 
             def postOptions(self) -> None:
@@ -126,15 +128,15 @@ class ServiceRecipe:
                 if len(poem) > int(recipe.poem_argument):
                     raise usage.UsageError(f"unexpected arguments: {' '.join(poem)}")
                 if recipe.poem_argument:
-                    self["poem"] = poem[0] if poem else "ecstasy"
+                    self["poem"] = poem[0] if poem else DEFAULT_POEM
 
         return Options
 
     def defaults(self) -> dict[str, Any]:
         """Return every setting's default, keyed like parsed settings."""
-        values = {s.key: s.default for s in (LISTEN, *self.settings, GRACE)}
+        values = {s.key: s.default for s in self.all_settings}
         if self.poem_argument:
-            values["poem"] = "ecstasy"
+            values["poem"] = DEFAULT_POEM
         return values
 
     def make_service(self, reactor: Any, settings: Settings) -> GracefulServerService:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from typing import IO, Any
 
 from poetry.address import Address, listening_address
-from poetry.catalog import load_poem
+from poetry.catalog import DEFAULT_POEM, load_poem
 from poetry.client import get_poetry
 from poetry.commands.servers import start
 from poetry.graceful import GracefulServerService
@@ -25,7 +25,7 @@ TIMEOUT = 10.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the poem to demonstrate with."""
-    parser.add_argument("poem", nargs="?", default="ecstasy", help="a bundled poem's name")
+    parser.add_argument("poem", nargs="?", default=DEFAULT_POEM, help="a bundled poem's name")
 
 
 class Demo:
