@@ -187,18 +187,23 @@ class MemoryPoetryNetwork:
                     connector, Failure(ConnectionRefusedError(f"nothing listens on {host}:{port}"))
                 )
             else:
-                self._connect(host, port, client_factory, server_factory)
+                self._connect(host, port, client_factory, server_factory, connector)
         return attempted
 
     def _connect(
-        self, host: str, port: int, client_factory: Any, server_factory: IProtocolFactory
+        self,
+        host: str,
+        port: int,
+        client_factory: Any,
+        server_factory: IProtocolFactory,
+        connector: Any,
     ) -> None:
         """Wire a new client protocol to a new server protocol through memory transports."""
         server_address = IPv4Address("TCP", host, port)
         client_address = IPv4Address("TCP", "127.0.0.1", next(self._client_ports))
         server = server_factory.buildProtocol(client_address)
         if server is None:
-            client_factory.clientConnectionFailed(None, Failure(ConnectionRefusedError()))
+            client_factory.clientConnectionFailed(connector, Failure(ConnectionRefusedError()))
             return
         client = client_factory.buildProtocol(server_address)
         client_transport = _MemoryTransport(client, False, client_address, server_address)

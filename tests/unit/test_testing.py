@@ -89,6 +89,18 @@ class MemoryPoetryNetworkTests(SynchronousTestCase):
         self.network.flush()
         self.assertEqual(self.successResultOf(poem), POEM)
 
+    def test_factory_declining_refuses(self) -> None:
+        """A service whose factory builds no protocol refuses the connection."""
+
+        class Declining(Factory):
+            def buildProtocol(self, addr: object) -> None:
+                return None
+
+        self.network.serve("127.0.0.1", 10000, Declining())
+        poem = get_poetry(self.reactor, "127.0.0.1", 10000)
+        self.network.flush()
+        self.failureResultOf(poem, ConnectionRefusedError)
+
     def test_address_taken(self) -> None:
         """Two services cannot share an address."""
         self.network.serve("127.0.0.1", 10000, PoetryServerFactory(POEM))
