@@ -58,6 +58,12 @@ class CommandLineTests(TestCase):
         self.assertEqual(await client.ended, 0, client.err)
         self.assertEqual(client.out, load_poem("tyger").lower())
 
+    async def test_sigint_stops_with_status_0(self) -> None:
+        """SIGINT (Ctrl-C) stops a server as SIGTERM does, with status 0."""
+        server, _ = await self.serve()
+        server.transport.signalProcess("INT")
+        self.assertEqual(await server.ended, 0, server.err)
+
     async def test_get_refused(self) -> None:
         """A fetch from a port with no server exits 1 with one line on stderr."""
         server, port = await self.serve()
