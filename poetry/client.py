@@ -16,7 +16,7 @@ from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
 
 from poetry.connecting import connect_and_wait, tcp_endpoint
-from poetry.errors import PartialPoemError, PoemTooLargeError
+from poetry.errors import EmptyPoemError, PartialPoemError, PoemTooLargeError
 
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 """The largest poem a client accepts unless told otherwise (4 MiB)."""
@@ -28,7 +28,8 @@ ProgressCallback = Callable[[int], None]
 class PoetryClientProtocol(Protocol):
     """Collect a poem; ``poem`` fires with its bytes on a clean close.
 
-    A loss that is not clean fails ``poem`` with L{PartialPoemError}; more than
+    A clean close with no bytes at all fails ``poem`` with L{EmptyPoemError}; a
+    loss that is not clean fails ``poem`` with L{PartialPoemError}; more than
     ``max_bytes`` aborts the connection and fails it with L{PoemTooLargeError};
     cancelling ``poem`` aborts the connection.
     """
@@ -58,11 +59,13 @@ class PoetryClientProtocol(Protocol):
             self._on_progress(self._received)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        """Complete the poem on a clean close; otherwise fail with what arrived."""
+        """Complete the poem on a clean close after some bytes; otherwise fail."""
         if self.poem.called:
             return
         received = b"".join(self._chunks)
-        if reason.check(ConnectionDone):
+        if reason.check(ConnectionDone) and not received:
+            self.poem.errback(EmptyPoemError())
+        elif reason.check(ConnectionDone):
             self.poem.callback(received)
         else:
             self.poem.errback(PartialPoemError(received, reason))
@@ -103,6 +106,7 @@ def get_poetry(
 
     ``reactor`` must also provide L{IReactorTime}: it is the clock for ``timeout``.
     The result fails with L{PartialPoemError} on a loss that is not clean,
+    L{EmptyPoemError} on a clean close with no bytes,
     L{PoemTooLargeError} past ``max_bytes``, the connection error when the
     connection cannot be made, and L{twisted.internet.defer.TimeoutError} on a
     timeout.

@@ -26,6 +26,19 @@ class PartialPoemError(PoemError):
         return f"connection lost after {len(self.partial)} bytes: {cause}"
 
 
+class EmptyPoemError(PoemError):
+    """The server closed the connection cleanly without sending a single byte.
+
+    A clean close is the protocol's only "the poem is complete" signal, so an
+    empty poem is never a poem: it is what a server that refused the
+    connection, or ran out of file descriptors, looks like.
+    """
+
+    def __str__(self) -> str:
+        """Say what happened."""
+        return "closed without sending a poem"
+
+
 class PoemTooLargeError(PoemError):
     """The server sent more bytes than the client's limit allows."""
 

@@ -1,7 +1,12 @@
 """Serve on an endpoint as a Twisted service that shuts down gracefully.
 
 Stopping the service stops listening at once, lets the connections in flight
-finish for up to a grace period, then aborts whatever is left.
+finish for up to a grace period, then aborts whatever is left, and finishes
+only once those connections are really gone. On a real reactor an abort only
+resets the connection on the reactor's next turn: a stop that finished before
+then would let the reactor stop and the process exit first, and the kernel
+would close each cut connection with a FIN, which a poetry client takes for a
+whole poem.
 """
 
 from __future__ import annotations
@@ -9,15 +14,18 @@ from __future__ import annotations
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, TimeoutError, maybeDeferred, succeed
 from twisted.internet.interfaces import (
+    IHalfCloseableProtocol,
     IListeningPort,
     IProtocol,
     IProtocolFactory,
     IReactorTime,
     IStreamServerEndpoint,
+    ITransport,
 )
 from twisted.logger import Logger
-from twisted.protocols.policies import WrappingFactory
+from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
+from zope.interface import alsoProvides
 
 from poetry.address import address_name
 
@@ -25,10 +33,35 @@ DEFAULT_GRACE_PERIOD = 10.0
 """Seconds that connections in flight get to finish when a server stops."""
 
 
+class TrackedProtocol(ProtocolWrapper):
+    """A tracked connection's protocol, passing a half-close on to the protocol it wraps.
+
+    It provides C{IHalfCloseableProtocol} exactly when the wrapped protocol
+    does: Twisted asks the outermost protocol whether it can be half-closed, and
+    a wrapper that did not say so would turn a client's half-close into the end
+    of the connection.
+    """
+
+    def makeConnection(self, transport: ITransport) -> None:
+        """Connect, declaring half-close support after the wrapper copies its transport's."""
+        super().makeConnection(transport)
+        if IHalfCloseableProtocol.providedBy(self.wrappedProtocol):
+            alsoProvides(self, IHalfCloseableProtocol)
+
+    def readConnectionLost(self) -> None:
+        """The client will send no more: tell the wrapped protocol."""
+        IHalfCloseableProtocol(self.wrappedProtocol).readConnectionLost()
+
+    def writeConnectionLost(self) -> None:
+        """Our side will send no more: tell the wrapped protocol."""
+        IHalfCloseableProtocol(self.wrappedProtocol).writeConnectionLost()
+
+
 class ConnectionTracker(WrappingFactory):
     """Wrap a server factory and keep track of the connections it has open."""
 
     noisy = False
+    protocol = TrackedProtocol
 
     def __init__(self, wrapped: IProtocolFactory) -> None:
         super().__init__(wrapped)
@@ -97,7 +130,10 @@ class GracefulServerService(Service):
             failures[0].raiseException()
 
     async def _stop(self) -> None:
-        """Stop listening, wait for connections up to the grace period, abort the rest."""
+        """Stop listening, wait for connections up to the grace period, abort the rest.
+
+        Finishes once every aborted connection is really lost (reset).
+        """
         if self._port is None:
             return
         port, self._port = self._port, None
@@ -113,8 +149,9 @@ class GracefulServerService(Service):
                 count=len(self.tracker.protocols),
             )
             self.tracker.abort_all()
+            await self.tracker.when_idle()
 
     def stopService(self) -> Deferred[None]:
-        """Stop gracefully; the Deferred fires once every connection is closed or aborted."""
+        """Stop gracefully; the Deferred fires once every connection is closed or reset."""
         super().stopService()
         return Deferred.fromCoroutine(self._stop())

@@ -12,10 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from twisted.internet.defer import CancelledError, Deferred, succeed
-from twisted.internet.interfaces import IAddress, IReactorTime, ITCPTransport
+from twisted.internet.interfaces import (
+    IAddress,
+    IHalfCloseableProtocol,
+    IReactorTime,
+    ITCPTransport,
+)
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from poetry.address import peer_name
 
@@ -82,8 +88,12 @@ class PoemCache:
             waiter.errback(failure)
 
 
+@implementer(IHalfCloseableProtocol)
 class ProxyProtocol(Protocol):
-    """Send the cached poem and close; abort the connection if there is no poem."""
+    """Send the cached poem and close; abort the connection if there is no poem.
+
+    A client that closes its own side (a half-close) still gets the poem.
+    """
 
     transport: ITCPTransport
     _log = Logger()
@@ -106,6 +116,12 @@ class ProxyProtocol(Protocol):
         """Abort, so the client sees an error rather than an empty poem."""
         if not failure.check(CancelledError):
             self.transport.abortConnection()
+
+    def readConnectionLost(self) -> None:
+        """The client sends no more: keep waiting for the poem."""
+
+    def writeConnectionLost(self) -> None:
+        """Nothing to do once the poem is sent."""
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Stop waiting for the poem if the client left first."""

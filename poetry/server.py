@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from twisted.internet.error import ConnectionDone
-from twisted.internet.interfaces import IAddress, ITCPTransport
+from twisted.internet.interfaces import IAddress, IHalfCloseableProtocol, ITCPTransport
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from poetry.address import peer_name
 
 
+@implementer(IHalfCloseableProtocol)
 class PoetryServerProtocol(Protocol):
     """Write the poem as soon as a client connects, then close.
 
-    Anything the client sends is ignored.
+    Anything the client sends is ignored, and so is a client closing its own
+    side (a half-close): it still gets the whole poem.
     """
 
     transport: ITCPTransport
@@ -28,6 +31,12 @@ class PoetryServerProtocol(Protocol):
         self._log.debug("connection accepted from {peer}", peer=peer_name(self.transport))
         self.transport.write(self.poem)
         self.transport.loseConnection()
+
+    def readConnectionLost(self) -> None:
+        """The client sends no more: the poem goes on."""
+
+    def writeConnectionLost(self) -> None:
+        """Nothing to do once the poem is sent."""
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Log whether the poem reached the client whole."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from twisted.internet.interfaces import (
     IAddress,
     IConsumer,
+    IHalfCloseableProtocol,
     IPushProducer,
     IReactorTime,
     ITCPTransport,
@@ -24,9 +25,11 @@ DEFAULT_DELAY = 1.0
 """Seconds between chunks when slow mode is asked for without a delay (as in the tutorial)."""
 
 
-@implementer(IPushProducer)
+@implementer(IPushProducer, IHalfCloseableProtocol)
 class SlowPoetryProtocol(Protocol):
     """Send the poem ``chunk_bytes`` at a time as the pacer says, then close cleanly.
+
+    A client that closes its own side (a half-close) still gets every chunk.
 
     The first chunk leaves on connection. The protocol is its transport's
     streaming producer: while the transport is paused (its send buffer is full)
@@ -74,6 +77,12 @@ class SlowPoetryProtocol(Protocol):
     def stopProducing(self) -> None:
         """The connection is going away: leave the pacer at once."""
         self._pacer.remove(self)
+
+    def readConnectionLost(self) -> None:
+        """The client sends no more: the chunks go on."""
+
+    def writeConnectionLost(self) -> None:
+        """Nothing to do once the last chunk is sent."""
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Leave the pacer; log whether the whole poem was sent."""

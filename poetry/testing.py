@@ -4,22 +4,38 @@ L{MemoryPoetryNetwork} owns a L{MemoryReactorClock}. Real txpoetry services (or
 any server factory) listen on it, with C{listenTCP} or L{MemoryPoetryNetwork.serve};
 real client code (C{get_poetry}, C{fetch_many}, C{transform_poem}, the proxy's
 upstream fetch) connects with C{connectTCP} on the same reactor. Nothing moves
-until the test calls L{MemoryPoetryNetwork.flush}: then pending connections are
-completed (or refused, where nothing listens) and bytes are pumped both ways
-until the network is quiet. Time never moves by itself: the test owns the clock
-(C{network.reactor.advance}).
+until the test says so: L{MemoryPoetryNetwork.flush} completes pending
+connections (or refuses them, where nothing listens), runs what the reactor
+would run on its next turn (calls due now), and moves bytes both ways until
+the network is quiet; L{MemoryPoetryNetwork.advance} moves the clock.
+
+The connections are modelled the way real TCP behaves under Twisted, where the
+difference decides whether a peer sees a whole poem:
+
+ - C{loseConnection} sends what is buffered, then a clean close (FIN);
+ - C{abortConnection} drops what is buffered and stops reading at once, but, as
+   on a real reactor, the reset happens on the reactor's next turn (a
+   C{callLater(0)}); the peer then sees C{ConnectionLost};
+ - C{loseWriteConnection} is a half-close: the peer's protocol hears
+   C{readConnectionLost} if it provides C{IHalfCloseableProtocol}, and otherwise
+   C{connectionLost(ConnectionDone)}, which closes its side (FIN) as Twisted does;
+ - bytes sent to a peer that has closed its socket reset the sender;
+ - a factory that declines a connection (C{buildProtocol} returns None) accepts
+   it and closes it at once: the client sees a clean close with no bytes;
+ - L{MemoryPoetryNetwork.exit_process} is a server process exiting: an abort
+   still waiting for the reactor's next turn never happens, and the kernel
+   closes every connection the process still had open with a FIN.
 
 Where the in-memory network differs from real TCP (see the contract tests in
 ``tests/unit/test_contract_memory.py`` and ``tests/integration/test_contract_tcp.py``):
 bytes arrive in the same packets they were written in; a transport never pauses
 its producer (no send buffer fills up); a connection attempt never times out by
-itself; and there is no name resolution (hosts are matched as strings). An
-aborted connection is modelled as a reset: unsent bytes are dropped and the peer
-sees C{ConnectionLost}.
+itself; and there is no name resolution (hosts are matched as strings).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import count
 from typing import Any
 
@@ -27,13 +43,24 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import (
     ConnectionAborted,
+    ConnectionDone,
     ConnectionLost,
     ConnectionRefusedError,
 )
-from twisted.internet.interfaces import IListeningPort, IProtocolFactory
+from twisted.internet.interfaces import (
+    IConsumer,
+    IDelayedCall,
+    IHalfCloseableProtocol,
+    IListeningPort,
+    IProtocol,
+    IProtocolFactory,
+    IPushProducer,
+    IReactorTime,
+    ITCPTransport,
+)
+from twisted.internet.protocol import Protocol
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
-from twisted.test import iosim
 from zope.interface import implementer
 
 WILDCARD_INTERFACES = ("", "0.0.0.0")
@@ -42,33 +69,221 @@ WILDCARD_INTERFACES = ("", "0.0.0.0")
 MAX_ROUNDS = 10_000
 """How many rounds of connecting and pumping ``flush`` allows before giving up."""
 
+RESET = "connection reset by peer"
+"""What a reset peer's C{ConnectionLost} says."""
+
 
 class NetworkDidNotSettle(RuntimeError):  # noqa: N818 (it names a state, not an error kind)
     """Bytes kept moving through C{flush} for more than L{MAX_ROUNDS} rounds."""
 
 
-class _MemoryTransport(iosim.FakeTransport):
-    """An iosim transport whose abort is a reset, as on real TCP."""
+@implementer(ITCPTransport, IConsumer)
+class MemoryTransport:
+    """One end of an in-memory TCP connection, closing, aborting and half-closing as TCP does.
 
-    peer: _MemoryTransport | None = None
-    disconnectReason: Exception = iosim.FakeTransport.disconnectReason  # type: ignore[assignment]
+    Bytes written wait in C{outgoing} until the network moves them to the peer.
+    """
+
+    def __init__(
+        self,
+        protocol: IProtocol,
+        clock: IReactorTime,
+        host: IPv4Address,
+        peer_address: IPv4Address,
+    ) -> None:
+        self.protocol = protocol
+        self.peer: MemoryTransport | None = None
+        self.outgoing: list[bytes] = []
+        self.connected = True
+        self.disconnecting = False
+        self.disconnected = False
+        self.producer: IPushProducer | None = None
+        self._clock = clock
+        self._host = host
+        self._peer_address = peer_address
+        self._write_closing = False
+        self._write_closed = False
+        self._reading = True
+        self._reset_call: IDelayedCall | None = None
+
+    # ITransport
+
+    def write(self, data: bytes) -> None:
+        """Queue ``data`` for the peer (dropped once this side is closing or closed)."""
+        if data and not (self.disconnecting or self._write_closing or self.disconnected):
+            self.outgoing.append(data)
+
+    def writeSequence(self, data: Iterable[bytes]) -> None:
+        """Queue each piece of ``data`` for the peer, as one write."""
+        self.write(b"".join(data))
+
+    def loseConnection(self) -> None:
+        """Stop reading; close cleanly once everything queued has been sent."""
+        self.disconnecting = True
+        self._reading = False
 
     def abortConnection(self) -> None:
-        """Drop unsent bytes and close; the peer sees the connection lost uncleanly."""
-        self.stream = []
-        self.disconnectReason = ConnectionAborted()
+        """Drop what is queued and stop reading; reset on the reactor's next turn."""
+        if self.disconnected or self._reset_call is not None:
+            return
+        self.outgoing = []
+        self._reading = False
+        self.disconnecting = True
+        self._reset_call = self._clock.callLater(0, self._reset)
+
+    def loseWriteConnection(self) -> None:
+        """Half-close: send a FIN once everything queued has been sent; keep reading."""
+        self._write_closing = True
+
+    def getPeer(self) -> IPv4Address:
+        """Return the address of the other end."""
+        return self._peer_address
+
+    def getHost(self) -> IPv4Address:
+        """Return the address of this end."""
+        return self._host
+
+    # ITCPTransport options, which have no effect in memory
+
+    def getTcpNoDelay(self) -> bool:
+        """Nagle's algorithm has no meaning in memory."""
+        return True
+
+    def setTcpNoDelay(self, enabled: bool) -> None:
+        """Nagle's algorithm has no meaning in memory."""
+
+    def getTcpKeepAlive(self) -> bool:
+        """Keep-alives have no meaning in memory."""
+        return False
+
+    def setTcpKeepAlive(self, enabled: bool) -> None:
+        """Keep-alives have no meaning in memory."""
+
+    # IConsumer
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        """Remember the producer; a pull producer is asked for data at once."""
+        self.producer = producer
+        if not streaming:
+            producer.resumeProducing()
+
+    def unregisterProducer(self) -> None:
+        """Forget the producer."""
+        self.producer = None
+
+    # moved by the network
+
+    @property
+    def closed(self) -> bool:
+        """Whether this end is closed (cleanly, by a reset, or by its process exiting)."""
+        return self.disconnected
+
+    def send(self) -> bool:
+        """Move queued bytes to the peer, then any close that waited for them; return if any."""
+        assert self.peer is not None
+        moved = False
+        while self.outgoing and not self.disconnected:
+            data = self.outgoing.pop(0)
+            moved = True
+            if self.peer.disconnected:
+                self._lost(ConnectionLost(RESET))
+                self.outgoing = []
+            else:
+                self.peer.receive(data)
+        if self.disconnected or self.outgoing:
+            return moved
+        if self.disconnecting and self._reset_call is None:
+            self._lost(ConnectionDone())
+            self.peer.end_of_stream()
+            return True
+        if self._write_closing and not self._write_closed:
+            self._write_closed = True
+            half_closeable = IHalfCloseableProtocol(self.protocol, None)
+            if half_closeable is not None:
+                half_closeable.writeConnectionLost()
+            self.peer.end_of_stream()
+            return True
+        return moved
+
+    def receive(self, data: bytes) -> None:
+        """Deliver bytes from the peer, unless this end has stopped reading."""
+        if self._reading and not self.disconnected:
+            self.protocol.dataReceived(data)
+
+    def end_of_stream(self) -> None:
+        """The peer sent a FIN: half-close if the protocol can, else close as Twisted does."""
+        if self.disconnected or not self._reading:
+            return
+        self._reading = False
+        half_closeable = IHalfCloseableProtocol(self.protocol, None)
+        if half_closeable is not None:
+            half_closeable.readConnectionLost()
+        else:
+            self.outgoing = []
+            self._lost(ConnectionDone())
+            if self.peer is not None:
+                self.peer.end_of_stream()
+
+    def exit_process(self) -> None:
+        """The process owning this end exits: a pending reset never happens; the peer gets a FIN.
+
+        This end's protocol hears nothing: its process is gone.
+        """
+        if self.disconnected:
+            return
+        if self._reset_call is not None and self._reset_call.active():
+            self._reset_call.cancel()
+        self.outgoing = []
+        self.disconnected, self.connected = True, False
         if self.peer is not None:
-            self.peer.disconnectReason = ConnectionLost("connection reset by peer")
-        self.loseConnection()
+            self.peer.end_of_stream()
+
+    def _reset(self) -> None:
+        """Carry out an abort: this end loses the connection, and the peer sees a reset."""
+        self._lost(ConnectionAborted())
+        if self.peer is not None and not self.peer.disconnected:
+            self.peer.outgoing = []
+            self.peer._lost(ConnectionLost(RESET))
+
+    def _lost(self, reason: Exception) -> None:
+        """Close this end for good and tell its producer and protocol why."""
+        if self.disconnected:
+            return
+        self.disconnected, self.connected, self.disconnecting = True, False, True
+        self._reading = False
+        producer, self.producer = self.producer, None
+        if producer is not None:
+            producer.stopProducing()
+        self.protocol.connectionLost(Failure(reason))
+
+
+class _Connection:
+    """A client end and a server end, and the listening address that accepted them."""
+
+    def __init__(self, client: MemoryTransport, server: MemoryTransport, listening: Any) -> None:
+        self.client, self.server = client, server
+        client.peer, server.peer = server, client
+        self.listening = listening
+
+    def pump(self) -> bool:
+        """Move bytes and closes both ways once; return whether anything moved."""
+        sent = self.client.send()
+        return self.server.send() or sent
+
+    @property
+    def closed(self) -> bool:
+        """Whether both ends are closed."""
+        return self.client.closed and self.server.closed
 
 
 @implementer(IListeningPort)
 class _MemoryPort:
     """A listening port on the in-memory network."""
 
-    def __init__(self, network: MemoryPoetryNetwork, address: IPv4Address) -> None:
+    def __init__(self, network: MemoryPoetryNetwork, address: IPv4Address, key: Any) -> None:
         self._network = network
         self._address = address
+        self.key = key
 
     def startListening(self) -> None:
         """Already listening once made."""
@@ -105,7 +320,7 @@ class MemoryPoetryNetwork:
     def __init__(self) -> None:
         self.reactor = _NetworkReactor(self)
         self._services: dict[tuple[str, int], IProtocolFactory] = {}
-        self._pumps: list[iosim.IOPump] = []
+        self._connections: list[_Connection] = []
         self._free_ports = count(40000)
         self._client_ports = count(50000)
 
@@ -121,55 +336,83 @@ class MemoryPoetryNetwork:
             raise ValueError(f"something already listens on {host}:{port}")
         factory.doStart()
         self._services[(host, port)] = factory
-        return _MemoryPort(self, IPv4Address("TCP", host, port))
+        return _MemoryPort(self, IPv4Address("TCP", host, port), (host, port))
 
     def stop_serving(self, host: str, port: int) -> None:
         """Take the service at ``host``:``port`` off the network (open connections stay)."""
         self._services.pop((host, port)).doStop()
 
+    def exit_process(self, *ports: IListeningPort) -> None:
+        """The process listening on ``ports`` exits, as a real one does once its reactor stops.
+
+        The ports stop listening. Every connection they accepted that is still
+        open is closed by the kernel with a FIN: its peer sees a clean close
+        after the bytes already delivered, even if the process had asked for
+        an abort that was still waiting for the reactor's next turn. The
+        process's own protocols hear nothing.
+        """
+        keys = [port.key for port in ports if isinstance(port, _MemoryPort)]
+        for key in keys:
+            if key in self._services:
+                self.stop_serving(*key)
+        for connection in self._connections:
+            if connection.listening in keys:
+                connection.server.exit_process()
+
     def flush(self) -> None:
         """Complete or refuse pending connections and move bytes until nothing moves.
 
+        Each round also runs what a real reactor runs on its next turn: calls
+        due at the current time (a C{callLater(0)}, such as an abort's reset).
         Raises L{NetworkDidNotSettle} if bytes never stop moving. Never moves
         the clock.
         """
         for _ in range(MAX_ROUNDS):
-            moved = self._complete_connections()
-            for pump in list(self._pumps):
-                if pump.pump(advanceClock=False):
+            due_now = [c for c in self.reactor.getDelayedCalls() if c.getTime() <= self.now]
+            self.reactor.advance(0)
+            moved = self._complete_connections() or bool(due_now)
+            for connection in list(self._connections):
+                if connection.pump():
                     moved = True
-                if pump.clientIO.disconnected and pump.serverIO.disconnected:
-                    self._pumps.remove(pump)
+                if connection.closed:
+                    self._connections.remove(connection)
             if not moved:
                 return
         raise NetworkDidNotSettle(f"still moving after {MAX_ROUNDS} rounds")
 
+    @property
+    def now(self) -> float:
+        """The network's clock, in seconds."""
+        return self.reactor.seconds()
+
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` pass: fire each timer at its own time, flushing after each.
 
-        This is the only way the network moves the clock, and only when asked.
+        This is the way to move time in a test of the network: moving the
+        reactor's clock by itself would fire timers without moving the bytes
+        between them.
         """
         self.flush()
-        target = self.reactor.seconds() + seconds
+        target = self.now + seconds
         while True:
             due = [c.getTime() for c in self.reactor.getDelayedCalls() if c.getTime() <= target]
             if not due:
                 break
-            self.reactor.advance(max(0.0, min(due) - self.reactor.seconds()))
+            self.reactor.advance(max(0.0, min(due) - self.now))
             self.flush()
-        self.reactor.advance(target - self.reactor.seconds())
+        self.reactor.advance(target - self.now)
         self.flush()
 
     @property
     def open_connections(self) -> int:
         """The number of connections not yet closed on both sides."""
-        return len(self._pumps)
+        return len(self._connections)
 
-    def _service_at(self, host: str, port: int) -> IProtocolFactory | None:
-        """Return the factory listening at ``host``:``port``, if any."""
+    def _service_at(self, host: str, port: int) -> tuple[tuple[str, int], IProtocolFactory] | None:
+        """Return the address and factory listening for ``host``:``port``, if any."""
         for interface in (host, *WILDCARD_INTERFACES):
             if (interface, port) in self._services:
-                return self._services[(interface, port)]
+                return (interface, port), self._services[(interface, port)]
         return None
 
     def _complete_connections(self) -> bool:
@@ -181,13 +424,13 @@ class MemoryPoetryNetwork:
             attempted = True
             if connector.stoppedConnecting:
                 continue
-            server_factory = self._service_at(host, port)
-            if server_factory is None:
+            service = self._service_at(host, port)
+            if service is None:
                 client_factory.clientConnectionFailed(
                     connector, Failure(ConnectionRefusedError(f"nothing listens on {host}:{port}"))
                 )
             else:
-                self._connect(host, port, client_factory, server_factory, connector)
+                self._connect(host, port, client_factory, service)
         return attempted
 
     def _connect(
@@ -195,21 +438,28 @@ class MemoryPoetryNetwork:
         host: str,
         port: int,
         client_factory: Any,
-        server_factory: IProtocolFactory,
-        connector: Any,
+        service: tuple[tuple[str, int], IProtocolFactory],
     ) -> None:
-        """Wire a new client protocol to a new server protocol through memory transports."""
+        """Wire a new client protocol to a new server protocol through memory transports.
+
+        A factory that declines (builds no protocol) has accepted the
+        connection all the same, and closes it at once, as Twisted does on TCP.
+        """
+        listening, server_factory = service
         server_address = IPv4Address("TCP", host, port)
         client_address = IPv4Address("TCP", "127.0.0.1", next(self._client_ports))
         server = server_factory.buildProtocol(client_address)
+        declined = server is None
         if server is None:
-            client_factory.clientConnectionFailed(connector, Failure(ConnectionRefusedError()))
-            return
+            server = Protocol()
         client = client_factory.buildProtocol(server_address)
-        client_transport = _MemoryTransport(client, False, client_address, server_address)
-        server_transport = _MemoryTransport(server, True, server_address, client_address)
-        client_transport.peer, server_transport.peer = server_transport, client_transport
-        pump = iosim.connect(
-            server, server_transport, client, client_transport, greet=False, clock=self.reactor
+        connection = _Connection(
+            MemoryTransport(client, self.reactor, client_address, server_address),
+            MemoryTransport(server, self.reactor, server_address, client_address),
+            listening,
         )
-        self._pumps.append(pump)
+        self._connections.append(connection)
+        server.makeConnection(connection.server)
+        if declined:
+            connection.server.loseConnection()
+        client.makeConnection(connection.client)

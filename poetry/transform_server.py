@@ -11,12 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime, ITCPTransport
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IHalfCloseableProtocol,
+    IReactorTime,
+    ITCPTransport,
+)
 from twisted.internet.protocol import ServerFactory, connectionDone
 from twisted.logger import Logger
 from twisted.protocols.basic import NetstringReceiver
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from poetry.address import peer_name
 from poetry.transforms import TRANSFORMS, Transform
@@ -36,8 +43,14 @@ def error_reply(reason: str) -> bytes:
     return ERROR_PREFIX + reason.encode("utf-8", "backslashreplace")
 
 
+@implementer(IHalfCloseableProtocol)
 class TransformProtocol(NetstringReceiver, TimeoutMixin):
-    """Answer the first request on a connection, then close it."""
+    """Answer the first request on a connection, then close it.
+
+    A client may close its own side once its request is sent (a half-close)
+    and still get the reply; closing it before the request is whole leaves a
+    truncated request, which gets no reply.
+    """
 
     transport: ITCPTransport
     _log = Logger()
@@ -121,6 +134,19 @@ class TransformProtocol(NetstringReceiver, TimeoutMixin):
             timeout=self._idle_timeout,
         )
         self.transport.abortConnection()
+
+    def readConnectionLost(self) -> None:
+        """The client sends no more: close if its request is not whole (it never will be)."""
+        if not self._finished:
+            self._finish()
+            self._log.warn(
+                "client {peer} closed its side before sending a whole request: connection closed",
+                peer=peer_name(self.transport),
+            )
+            self.transport.loseConnection()
+
+    def writeConnectionLost(self) -> None:
+        """Nothing to do once the reply is sent."""
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Stop the clock; log a request cut short by the client."""

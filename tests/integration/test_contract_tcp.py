@@ -8,7 +8,7 @@ refusal by the kernel, real resets (an abort sends RST), and real connect races.
 from __future__ import annotations
 
 import socket
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
@@ -17,6 +17,7 @@ from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from poetry.address import Address
+from poetry.graceful import GracefulServerService
 from tests.support.contracts import PoetryContract
 
 T = TypeVar("T")
@@ -48,3 +49,31 @@ class RealTCPContractTests(PoetryContract, TestCase):
     async def wait(self, d: Deferred[T]) -> T:
         """Wait for ``d`` on the real reactor."""
         return await d
+
+    def keep_service(self, service: GracefulServerService) -> None:
+        """Stop ``service`` when the test ends."""
+        self.addCleanup(service.stopService)
+
+    def stop_process(self, service: GracefulServerService, port: IListeningPort) -> Deferred[None]:
+        """Stop ``service``; the moment the stop is done, close what it left open as exit does.
+
+        The process running the test cannot exit, so each connection still open
+        is closed the way the kernel closes an exiting process's sockets: the
+        descriptor is closed without a reset (a FIN), before the reactor turns
+        again. The real exit is tested on real processes in ``test_cli.py``.
+        """
+        stopped = service.stopService()
+
+        def exit_process(_: None) -> None:
+            for protocol in list(service.tracker.protocols):
+                close_like_exit(protocol.transport)
+
+        stopped.addCallback(exit_process)
+        return stopped
+
+
+def close_like_exit(transport: Any) -> None:
+    """Close a TCP transport's socket the way process exit does: no reset, no more turns."""
+    reactor.removeReader(transport)
+    reactor.removeWriter(transport)
+    transport.socket.close()

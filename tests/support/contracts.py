@@ -1,10 +1,13 @@
 """End-to-end behaviours written once, run in memory (unit tier) and over real TCP.
 
 L{PoetryContract} holds the behaviours as ``async`` tests that only talk to
-the world through the harness methods below. ``tests/unit/test_contract_memory.py``
-runs them on L{poetry.testing.MemoryPoetryNetwork} with a fake clock;
-``tests/integration/test_contract_tcp.py`` runs them on loopback TCP with the real
-reactor. The same test names pass in both tiers: that is the evidence that the
+the world through the harness methods below. Services are started from their
+recipes, as the commands and twistd plugins start them (the same graceful
+service, connection tracker and wrappers), not as bare factories.
+``tests/unit/test_contract_memory.py`` runs them on
+L{poetry.testing.MemoryPoetryNetwork} with a fake clock;
+``tests/integration/test_contract_tcp.py`` runs them on loopback TCP with the
+real reactor. The same test names pass in both tiers: that is the evidence that the
 in-memory world tells the truth about the real one, as far as these behaviours go.
 """
 
@@ -22,15 +25,24 @@ from poetry.address import Address, listening_address
 from poetry.catalog import bundled_names, load_poem
 from poetry.client import get_poetry
 from poetry.connecting import tcp_endpoint
-from poetry.errors import PartialPoemError, PoemTooLargeError, TransformError
+from poetry.errors import EmptyPoemError, PartialPoemError, PoemTooLargeError, TransformError
 from poetry.fetch_many import fetch_many
+from poetry.graceful import GracefulServerService
 from poetry.proxy import PoemCache, ProxyFactory
+from poetry.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
 from poetry.transform_client import transform_poem
 from poetry.transform_server import TransformFactory
-from tests.support import POEM
-from tests.support.peers import ChattyClient, CountingFactory, dropping_server, silent_server
+from tests.support import POEM, netstring
+from tests.support.peers import (
+    ChattyClient,
+    CountingFactory,
+    DecliningFactory,
+    closing_server,
+    dropping_server,
+    silent_server,
+)
 
 T = TypeVar("T")
 
@@ -65,6 +77,42 @@ class PoetryContract:
         """Let the world run until ``d`` fires; return its result."""
         raise NotImplementedError
 
+    def stop_process(self, service: GracefulServerService, port: IListeningPort) -> Deferred[None]:
+        """Stop ``service`` as SIGTERM does, then exit its process as soon as the stop is done.
+
+        The exit is what a real reactor and kernel do once the shutdown
+        triggers have fired: nothing more runs, and every connection the
+        process still has open is closed by the kernel (a FIN).
+        """
+        raise NotImplementedError
+
+    def keep_service(self, service: GracefulServerService) -> None:
+        """Make sure ``service`` is stopped when the test ends."""
+
+    async def start_service(
+        self, recipe: ServiceRecipe, **settings: Any
+    ) -> tuple[GracefulServerService, IListeningPort]:
+        """Start ``recipe``'s service on a free loopback port, as its command does."""
+        service = recipe.make_service(
+            self.reactor, {"listen": "tcp:0:interface=127.0.0.1", **settings}
+        )
+        service.startService()
+        self.keep_service(service)
+        assert service.listening is not None
+        return service, await self.wait(service.listening)
+
+    async def service_address(self, recipe: ServiceRecipe, **settings: Any) -> Address:
+        """Start ``recipe``'s service; return its address."""
+        _, port = await self.start_service(recipe, **settings)
+        return listening_address(port)
+
+    async def talk(self, address: Address, client: ChattyClient) -> bytes:
+        """Connect ``client`` to ``address``; return what it received until a clean close."""
+        await self.wait(
+            connectProtocol(tcp_endpoint(self.reactor, address.host, address.port), client)
+        )
+        return await self.wait(client.closed)
+
     def address(self, factory: IProtocolFactory) -> Address:
         """Serve ``factory``; return its address."""
         return listening_address(self.listen(factory))
@@ -94,10 +142,7 @@ class PoetryContract:
         """A client that sends bytes still gets the poem, unchanged."""
         address = self.address(PoetryServerFactory(POEM))
         client = ChattyClient(b"GET / HTTP/1.0\r\n\r\n")
-        await self.wait(
-            connectProtocol(tcp_endpoint(self.reactor, address.host, address.port), client)
-        )
-        self.assertEqual(await self.wait(client.closed), POEM)  # type: ignore[attr-defined]
+        self.assertEqual(await self.talk(address, client), POEM)  # type: ignore[attr-defined]
 
     async def test_refused(self) -> None:
         """Fetching from an address with no server fails with L{ConnectionRefusedError}."""
@@ -199,3 +244,70 @@ class PoetryContract:
         for poem in poems:
             with self.assertRaises(PartialPoemError):  # type: ignore[attr-defined]
                 await self.wait(poem)
+
+    async def test_half_closing_client_gets_whole_poem(self) -> None:
+        """A client that closes its own side at once still gets the whole poem from each server."""
+        tyger = load_poem("tyger")
+        upstream = await self.service_address(POETRY, poem="tyger")
+        for settings in [
+            {"recipe": POETRY, "poem": "tyger"},
+            {"recipe": POETRY, "poem": "tyger", "chunk_bytes": 300, "delay": SLOW_DELAY},
+            {"recipe": PROXY, "upstream": upstream, "upstream_timeout": 5},
+        ]:
+            address = await self.service_address(**settings)
+            client = ChattyClient(b"", half_close=True)
+            connected = connectProtocol(tcp_endpoint(self.reactor, *address), client)
+            await self.elapse(3 * SLOW_DELAY)  # every chunk of the slow server's poem
+            await self.wait(connected)
+            self.assertEqual(await self.wait(client.closed), tyger, settings)  # type: ignore[attr-defined]
+
+    async def test_transform_half_close_after_request_gets_reply(self) -> None:
+        """A transform client that half-closes once its request is sent still gets the reply."""
+        address = await self.service_address(TRANSFORM)
+        client = ChattyClient(netstring(b"shout." + POEM), half_close=True)
+        self.assertEqual(await self.talk(address, client), netstring(POEM.upper()))  # type: ignore[attr-defined]
+
+    async def test_transform_half_close_mid_request_gets_no_reply(self) -> None:
+        """A client half-closing before its request is whole gets a clean close, no reply."""
+        address = await self.service_address(TRANSFORM)
+        client = ChattyClient(b"100:shout.Tyger", half_close=True)
+        self.assertEqual(await self.talk(address, client), b"")  # type: ignore[attr-defined]
+
+    async def test_shutdown_past_grace_is_a_reset(self) -> None:
+        """A poem cut when the grace period ends reaches the client as a reset, never a clean close.
+
+        The process exits as soon as the stop is done, as a real one does.
+        """
+        service, port = await self.start_service(
+            POETRY, poem="tyger", chunk_bytes=10, delay=SLOW_DELAY, grace=2 * SLOW_DELAY
+        )
+        poem = self.fetch(listening_address(port), timeout=5)
+        await self.elapse(SLOW_DELAY)  # a chunk or two are in
+        stopped = self.stop_process(service, port)
+        await self.elapse(2 * SLOW_DELAY)  # the grace period ends
+        await self.wait(stopped)
+        with self.assertRaises(PartialPoemError) as caught:  # type: ignore[attr-defined]
+            await self.wait(poem)
+        self.assertTrue(load_poem("tyger").startswith(caught.exception.partial))  # type: ignore[attr-defined]
+
+    async def test_clean_close_without_bytes_is_an_error(self) -> None:
+        """A server that closes cleanly without sending a byte fails the fetch: no empty poem."""
+        with self.assertRaises(EmptyPoemError):  # type: ignore[attr-defined]
+            await self.wait(self.fetch(self.address(closing_server())))
+
+    async def test_declined_connection_is_an_error(self) -> None:
+        """A server factory that declines a connection fails the fetch as an empty poem."""
+        with self.assertRaises(EmptyPoemError):  # type: ignore[attr-defined]
+            await self.wait(self.fetch(self.address(DecliningFactory())))
+
+    async def test_proxy_never_caches_an_empty_upstream(self) -> None:
+        """An upstream that closes with 0 bytes is an error for each proxy client, never cached."""
+        upstream = CountingFactory(closing_server())
+        proxy = await self.service_address(
+            PROXY, upstream=self.address(upstream), upstream_timeout=5
+        )
+        for _ in range(2):
+            with self.assertRaises(PartialPoemError) as caught:  # type: ignore[attr-defined]
+                await self.wait(self.fetch(proxy, timeout=5))
+            self.assertEqual(caught.exception.partial, b"")  # type: ignore[attr-defined]
+        self.assertEqual(upstream.connections, 2)  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IAddress, IProtocol, IProtocolFactory, IReactorTime
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.python.failure import Failure
@@ -32,6 +33,27 @@ def dropping_server(part: bytes, clock: IReactorTime, delay: float) -> IProtocol
     return Factory.forProtocol(lambda: DroppingServer(part, clock, delay))
 
 
+class ClosingServer(Protocol):
+    """Close cleanly at once, without sending a byte."""
+
+    def connectionMade(self) -> None:
+        """Close."""
+        self.transport.loseConnection()
+
+
+def closing_server() -> IProtocolFactory:
+    """Return a factory of servers that close cleanly at once with 0 bytes."""
+    return Factory.forProtocol(ClosingServer)
+
+
+class DecliningFactory(Factory):
+    """A server factory that declines every connection."""
+
+    def buildProtocol(self, addr: IAddress) -> None:
+        """Build nothing: Twisted then closes the accepted connection."""
+        return None
+
+
 def silent_server() -> IProtocolFactory:
     """Return a factory of servers that never send and never close."""
     return Factory.forProtocol(Protocol)
@@ -51,21 +73,32 @@ class CountingFactory(Factory):
 
 
 class ChattyClient(Protocol):
-    """Send ``greeting`` on connecting; collect what the server sends until it closes."""
+    """Send ``greeting`` on connecting; collect what the server sends until it closes.
 
-    def __init__(self, greeting: bytes) -> None:
+    With ``half_close``, the client then closes its own side (as ``nc -N`` does
+    at the end of its input) and keeps reading. C{closed} fires with the bytes
+    received on a clean close, and fails with the reason otherwise.
+    """
+
+    def __init__(self, greeting: bytes, half_close: bool = False) -> None:
         self._greeting = greeting
+        self._half_close = half_close
         self.received = b""
         self.closed: Deferred[bytes] = Deferred()
 
     def connectionMade(self) -> None:
-        """Send the greeting."""
+        """Send the greeting; half-close if asked to."""
         self.transport.write(self._greeting)
+        if self._half_close:
+            self.transport.loseWriteConnection()
 
     def dataReceived(self, data: bytes) -> None:
         """Keep the bytes."""
         self.received += data
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        """Fire C{closed} with everything received."""
-        self.closed.callback(self.received)
+        """Fire C{closed} with everything received, or fail it on a loss that was not clean."""
+        if reason.check(ConnectionDone):
+            self.closed.callback(self.received)
+        else:
+            self.closed.errback(reason)

@@ -9,7 +9,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.client import PoetryClientProtocol
-from poetry.errors import PartialPoemError, PoemTooLargeError
+from poetry.errors import EmptyPoemError, PartialPoemError, PoemTooLargeError
 from tests.support import POEM
 
 CLEAN = Failure(ConnectionDone())
@@ -40,10 +40,17 @@ class PoetryClientProtocolTests(SynchronousTestCase):
         self.protocol.dataReceived(POEM)
         self.assertNoResult(self.protocol.poem)
 
-    def test_empty_poem(self) -> None:
-        """A server that closes cleanly without sending anything sent the empty poem."""
+    def test_clean_close_without_bytes_is_an_error(self) -> None:
+        """A clean close before any byte fails with L{EmptyPoemError}: an empty poem is no poem."""
         self.protocol.connectionLost(CLEAN)
-        self.assertEqual(self.successResultOf(self.protocol.poem), b"")
+        failure = self.failureResultOf(self.protocol.poem, EmptyPoemError)
+        self.assertEqual(str(failure.value), "closed without sending a poem")
+
+    def test_one_byte_then_clean_close_is_a_poem(self) -> None:
+        """A single byte closed cleanly is a (short) poem."""
+        self.protocol.dataReceived(b"O")
+        self.protocol.connectionLost(CLEAN)
+        self.assertEqual(self.successResultOf(self.protocol.poem), b"O")
 
     def test_sends_nothing(self) -> None:
         """The client writes nothing to the server."""

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.address import Address
+from poetry.graceful import GracefulServerService
 from poetry.testing import MemoryPoetryNetwork
 from tests.support.contracts import PoetryContract
 
@@ -68,6 +69,12 @@ class InMemoryContractTests(PoetryContract, SynchronousTestCase):
         """Move bytes until quiet; ``d`` must have fired by then."""
         self.network.flush()
         return await d
+
+    def stop_process(self, service: GracefulServerService, port: IListeningPort) -> Deferred[None]:
+        """Stop ``service``; the moment the stop is done, the network exits its process."""
+        stopped = service.stopService()
+        stopped.addCallback(lambda _: self.network.exit_process(port))
+        return stopped
 
 
 for _name, _test in vars(PoetryContract).items():

@@ -97,6 +97,7 @@ class GetPoetryTests(SynchronousTestCase):
         """A poem that arrives in time leaves no timeout pending (checked in tearDown)."""
         d = get_poetry(self.reactor, "127.0.0.1", 10000, timeout=5)
         protocol, _ = accept_client(self.reactor)
+        protocol.dataReceived(POEM)
         protocol.connectionLost(Failure(ConnectionDone()))
         self.successResultOf(d)
 

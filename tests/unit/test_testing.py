@@ -19,7 +19,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyClass, verifyObject
 
 from poetry.client import PoetryClientProtocol, get_poetry
-from poetry.errors import PartialPoemError
+from poetry.errors import EmptyPoemError, PartialPoemError
 from poetry.proxy import ProxyFactory, ProxyProtocol
 from poetry.server import PoetryServerFactory, PoetryServerProtocol
 from poetry.slow_server import SlowPoetryFactory, SlowPoetryProtocol
@@ -89,8 +89,8 @@ class MemoryPoetryNetworkTests(SynchronousTestCase):
         self.network.flush()
         self.assertEqual(self.successResultOf(poem), POEM)
 
-    def test_factory_declining_refuses(self) -> None:
-        """A service whose factory builds no protocol refuses the connection."""
+    def test_factory_declining_closes_at_once(self) -> None:
+        """A factory that builds no protocol accepts, then closes cleanly at once, as on TCP."""
 
         class Declining(Factory):
             def buildProtocol(self, addr: object) -> None:
@@ -99,7 +99,8 @@ class MemoryPoetryNetworkTests(SynchronousTestCase):
         self.network.serve("127.0.0.1", 10000, Declining())
         poem = get_poetry(self.reactor, "127.0.0.1", 10000)
         self.network.flush()
-        self.failureResultOf(poem, ConnectionRefusedError)
+        self.failureResultOf(poem, EmptyPoemError)
+        self.assertEqual(self.network.open_connections, 0)
 
     def test_address_taken(self) -> None:
         """Two services cannot share an address."""
