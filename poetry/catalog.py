@@ -22,9 +22,12 @@ def bundled_names() -> list[str]:
 
 
 def load_poem(name_or_path: str) -> bytes:
-    """Return the bytes of a bundled poem by short name, or of a file by path.
+    """Return the bytes of a bundled poem by short name, or of a regular file by path.
 
-    Raises L{UsageError} when neither exists or the file cannot be read.
+    Raises L{UsageError} when neither exists, the path is not a regular file
+    (a directory, a device such as ``/dev/zero``, a pipe), the file cannot be
+    read, or it is empty: a poem served to clients must have at least one
+    byte, since a clean close with none means "no poem".
     """
     if name_or_path in bundled_names():
         return (_POEMS / f"{name_or_path}{_SUFFIX}").read_bytes()
@@ -32,7 +35,12 @@ def load_poem(name_or_path: str) -> bytes:
     if not path.exists():
         known = ", ".join(bundled_names())
         raise UsageError(f"no such poem or file: {name_or_path!r} (bundled poems: {known})")
+    if not path.is_file():
+        raise UsageError(f"not a regular file: {name_or_path!r}")
     try:
-        return path.read_bytes()
+        poem = path.read_bytes()
     except OSError as error:
         raise UsageError(f"cannot read {name_or_path!r}: {error.strerror}") from error
+    if not poem:
+        raise UsageError(f"empty poem file: {name_or_path!r}")
+    return poem

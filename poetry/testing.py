@@ -180,28 +180,27 @@ class MemoryTransport:
 
     def send(self) -> bool:
         """Move queued bytes to the peer, then any close that waited for them; return if any."""
-        assert self.peer is not None
         moved = False
         while self.outgoing and not self.disconnected:
             data = self.outgoing.pop(0)
             moved = True
-            if self.peer.disconnected:
-                self._lost(ConnectionLost(RESET))
+            if self._other.disconnected:
                 self.outgoing = []
+                self._lost(ConnectionLost(RESET))
             else:
-                self.peer.receive(data)
+                self._other.receive(data)
         if self.disconnected or self.outgoing:
             return moved
         if self.disconnecting and self._reset_call is None:
             self._lost(ConnectionDone())
-            self.peer.end_of_stream()
+            self._other.end_of_stream()
             return True
         if self._write_closing and not self._write_closed:
             self._write_closed = True
             half_closeable = IHalfCloseableProtocol(self.protocol, None)
             if half_closeable is not None:
                 half_closeable.writeConnectionLost()
-            self.peer.end_of_stream()
+            self._other.end_of_stream()
             return True
         return moved
 
@@ -221,8 +220,7 @@ class MemoryTransport:
         else:
             self.outgoing = []
             self._lost(ConnectionDone())
-            if self.peer is not None:
-                self.peer.end_of_stream()
+            self._other.end_of_stream()
 
     def exit_process(self) -> None:
         """The process owning this end exits: a pending reset never happens; the peer gets a FIN.
@@ -235,15 +233,23 @@ class MemoryTransport:
             self._reset_call.cancel()
         self.outgoing = []
         self.disconnected, self.connected = True, False
-        if self.peer is not None:
-            self.peer.end_of_stream()
+        self._other.end_of_stream()
+
+    @property
+    def _other(self) -> MemoryTransport:
+        """The other end of the connection."""
+        assert self.peer is not None, "a memory transport is used before it is connected"
+        return self.peer
 
     def _reset(self) -> None:
-        """Carry out an abort: this end loses the connection, and the peer sees a reset."""
+        """Carry out an abort: the socket closes with a reset, then this end's protocol hears of it.
+
+        As in Twisted, the reset is on the wire before the aborting protocol's
+        C{connectionLost} runs.
+        """
+        self._other.outgoing = []
+        self._other._lost(ConnectionLost(RESET))
         self._lost(ConnectionAborted())
-        if self.peer is not None and not self.peer.disconnected:
-            self.peer.outgoing = []
-            self.peer._lost(ConnectionLost(RESET))
 
     def _lost(self, reason: Exception) -> None:
         """Close this end for good and tell its producer and protocol why."""
@@ -406,7 +412,7 @@ class MemoryPoetryNetwork:
     @property
     def open_connections(self) -> int:
         """The number of connections not yet closed on both sides."""
-        return len(self._connections)
+        return sum(not connection.closed for connection in self._connections)
 
     def _service_at(self, host: str, port: int) -> tuple[tuple[str, int], IProtocolFactory] | None:
         """Return the address and factory listening for ``host``:``port``, if any."""

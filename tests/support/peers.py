@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionDone
-from twisted.internet.interfaces import IAddress, IProtocol, IProtocolFactory, IReactorTime
+from twisted.internet.interfaces import (
+    IAddress,
+    IHalfCloseableProtocol,
+    IProtocol,
+    IProtocolFactory,
+    IReactorTime,
+)
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 
 class DroppingServer(Protocol):
@@ -102,3 +109,35 @@ class ChattyClient(Protocol):
             self.closed.callback(self.received)
         else:
             self.closed.errback(reason)
+
+
+class RecordingProtocol(Protocol):
+    """Record what happens to a connection, in order, as plain values.
+
+    ``events`` holds ``("data", bytes)``, ``("read closed",)``,
+    ``("write closed",)`` and ``("lost", exception type)``.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[tuple[object, ...]] = []
+
+    def dataReceived(self, data: bytes) -> None:
+        """Record the bytes."""
+        self.events.append(("data", data))
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Record the loss and its kind."""
+        self.events.append(("lost", reason.type))
+
+
+@implementer(IHalfCloseableProtocol)
+class HalfCloseableRecorder(RecordingProtocol):
+    """A L{RecordingProtocol} that can be half-closed."""
+
+    def readConnectionLost(self) -> None:
+        """Record that the peer will send no more."""
+        self.events.append(("read closed",))
+
+    def writeConnectionLost(self) -> None:
+        """Record that this side sends no more."""
+        self.events.append(("write closed",))

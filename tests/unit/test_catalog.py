@@ -35,8 +35,21 @@ class CatalogTests(SynchronousTestCase):
         self.assertIn("no-such-poem", str(error))
         self.assertIn("ecstasy", str(error))
 
-    def test_unreadable_path(self) -> None:
-        """A path that cannot be read (a directory) is a usage error."""
+    def test_directory(self) -> None:
+        """A directory is not a poem: a usage error."""
         path = Path(self.mktemp())
         path.mkdir()
-        self.assertRaises(UsageError, load_poem, str(path))
+        error = self.assertRaises(UsageError, load_poem, str(path))
+        self.assertIn("not a regular file", str(error))
+
+    def test_device(self) -> None:
+        """A device such as C{/dev/zero} (endless) is refused without being read."""
+        error = self.assertRaises(UsageError, load_poem, "/dev/zero")
+        self.assertIn("not a regular file", str(error))
+
+    def test_empty_file(self) -> None:
+        """An empty file is no poem: a usage error, since clients would take it for a failure."""
+        path = Path(self.mktemp())
+        path.write_bytes(b"")
+        error = self.assertRaises(UsageError, load_poem, str(path))
+        self.assertEqual(str(error), f"empty poem file: {str(path)!r}")

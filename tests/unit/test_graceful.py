@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
 from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import RaisingMemoryReactor
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.graceful import GracefulServerService
-from tests.support import FakeServerEndpoint, assert_no_delayed_calls
+from poetry.client import get_poetry
+from poetry.errors import PartialPoemError
+from poetry.graceful import ConnectionTracker, GracefulServerService
+from poetry.testing import MemoryPoetryNetwork
+from tests.support import FakeServerEndpoint, assert_no_delayed_calls, connect_server
+from tests.support.peers import HalfCloseableRecorder, silent_server
 
 
 class GracefulServerServiceTests(SynchronousTestCase):
@@ -65,10 +70,49 @@ class GracefulServerServiceTests(SynchronousTestCase):
         [event] = events
         self.assertEqual(event["count"], 2)
 
+    def test_stop_finishes_once_aborted_connections_are_reset(self) -> None:
+        """The stop is done only when each aborted connection is really lost, not when asked.
+
+        A real reactor resets an aborted connection on its next turn; a stop
+        done before then would let the process exit first and the kernel
+        close the cut connection with a FIN.
+        """
+        network = MemoryPoetryNetwork()
+        endpoint = serverFromString(network.reactor, "tcp:10000:interface=127.0.0.1")
+        service = GracefulServerService(endpoint, silent_server(), network.reactor, grace_period=5)
+        service.startService()
+        poem = get_poetry(network.reactor, "127.0.0.1", 10000)
+        network.flush()
+        stopped = service.stopService()
+        open_when_stopped: list[int] = []
+        stopped.addCallback(lambda _: open_when_stopped.append(network.open_connections))
+        network.advance(5)  # the grace period ends: the connection is aborted, then reset
+        self.assertEqual(open_when_stopped, [0])
+        self.assertEqual(self.failureResultOf(poem, PartialPoemError).value.partial, b"")
+
     def test_stop_twice(self) -> None:
         """A second stop finds nothing left to do."""
         self.successResultOf(self.service.stopService())
         self.successResultOf(self.service.stopService())
+
+
+class TrackedProtocolTests(SynchronousTestCase):
+    """The tracker's wrapper passes a half-close on exactly when its protocol can hear it."""
+
+    def test_half_closeable_protocol(self) -> None:
+        """A half-closeable protocol keeps the interface through the wrapper; hears both halves."""
+        recorder = HalfCloseableRecorder()
+        tracker = ConnectionTracker(Factory.forProtocol(lambda: recorder))
+        wrapper, _ = connect_server(tracker)
+        self.assertTrue(IHalfCloseableProtocol.providedBy(wrapper))
+        wrapper.readConnectionLost()
+        wrapper.writeConnectionLost()
+        self.assertEqual(recorder.events, [("read closed",), ("write closed",)])
+
+    def test_plain_protocol(self) -> None:
+        """A protocol that cannot be half-closed is not made to look as if it could."""
+        wrapper, _ = connect_server(ConnectionTracker(Factory.forProtocol(Protocol)))
+        self.assertFalse(IHalfCloseableProtocol.providedBy(wrapper))
 
 
 class ListenFailureTests(SynchronousTestCase):

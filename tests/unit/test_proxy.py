@@ -52,6 +52,25 @@ class ProxyTests(SynchronousTestCase):
         self.assertEqual(second.value(), POEM)
         self.assertEqual(len(self.reactor.tcpClients), 1)
 
+    def test_half_closing_client_gets_poem(self) -> None:
+        """A client that closes its own side while the fetch runs still gets the poem."""
+        protocol, transport = connect_server(self.factory, StringTransport())
+        protocol.readConnectionLost()
+        self.upstream_sends(POEM)
+        protocol.writeConnectionLost()
+        self.assertEqual(transport.value(), POEM)
+
+    def test_empty_upstream_never_cached(self) -> None:
+        """An upstream closing cleanly with 0 bytes aborts the client; the next one refetches."""
+        first = self.client()
+        self.upstream_sends(b"")
+        self.assertTrue(first.disconnected)  # aborted: the client sees a reset, not an empty poem
+        self.assertEqual(first.value(), b"")
+        second = self.client()
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        self.upstream_sends(POEM)
+        self.assertEqual(second.value(), POEM)
+
     def test_concurrent_misses_share_one_fetch(self) -> None:
         """Any number of clients arriving during the fetch cause exactly one upstream connection."""
         clients = [self.client() for _ in range(10)]

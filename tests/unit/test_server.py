@@ -39,6 +39,15 @@ class PoetryServerProtocolTests(SynchronousTestCase):
         self.protocol.dataReceived(b"GET /poem HTTP/1.0\r\n\r\n")
         self.assertEqual(self.transport.value(), POEM)
 
+    def test_half_closing_client_keeps_poem(self) -> None:
+        """A client closing its own side changes nothing: the poem and the clean close stand."""
+        self.protocol.makeConnection(self.transport)
+        self.protocol.readConnectionLost()
+        self.protocol.writeConnectionLost()
+        self.assertEqual(self.transport.value(), POEM)
+        self.assertTrue(self.transport.disconnecting)
+        self.assertFalse(self.transport.disconnected)
+
     def test_builds_server_protocol(self) -> None:
         """The factory builds L{PoetryServerProtocol}s bound to itself."""
         self.assertIsInstance(self.protocol, PoetryServerProtocol)

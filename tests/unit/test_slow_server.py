@@ -53,6 +53,15 @@ class SlowPoetryServerTests(SynchronousTestCase):
         self.assertFalse(transport.disconnected)  # closed, not aborted
         self.assertEqual(transport.value(), POEM)
 
+    def test_half_closing_client_gets_every_chunk(self) -> None:
+        """A client that closes its own side still gets every chunk, then a clean close."""
+        protocol, transport = connect_server(self.factory)
+        protocol.readConnectionLost()
+        self.clock.pump([1] * (len(CHUNKS) - 1))  # every remaining tick
+        self.assertEqual(transport.value(), POEM)
+        protocol.writeConnectionLost()
+        self.assertFalse(transport.connected)
+
     def test_clients_keep_own_schedules(self) -> None:
         """A client that connects half a second later gets its chunks half a second later."""
         _, early = connect_server(self.factory)

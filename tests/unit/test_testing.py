@@ -5,6 +5,7 @@ from __future__ import annotations
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.interfaces import (
+    IHalfCloseableProtocol,
     IListeningPort,
     IProtocol,
     IProtocolFactory,
@@ -206,6 +207,16 @@ class InterfaceTests(SynchronousTestCase):
         ]:
             self.assertTrue(verifyClass(IProtocol, protocol), protocol)
         self.assertTrue(verifyClass(IPushProducer, SlowPoetryProtocol))
+
+    def test_servers_can_be_half_closed(self) -> None:
+        """Every txpoetry server protocol hears a client's half-close instead of closing."""
+        for protocol in [
+            PoetryServerProtocol,
+            SlowPoetryProtocol,
+            TransformProtocol,
+            ProxyProtocol,
+        ]:
+            self.assertTrue(verifyClass(IHalfCloseableProtocol, protocol), protocol)
 
     def test_factories(self) -> None:
         """Every txpoetry server factory is an L{IProtocolFactory}."""

@@ -127,6 +127,25 @@ class TransformServerTests(SynchronousTestCase):
         self.assertEqual(self.transport.value(), b"")
         self.assertIn("before sending a whole request", events[0]["log_format"])
 
+    def test_half_close_mid_request(self) -> None:
+        """A client that closes its side before its request is whole is closed, with no reply."""
+        self.send(b"20:shout.half")
+        with capturedLogs() as events:
+            self.protocol.readConnectionLost()
+        self.assertEqual(self.transport.value(), b"")
+        self.assertTrue(self.transport.disconnecting)
+        [event] = events
+        self.assertIn("closed its side before sending a whole request", event["log_format"])
+
+    def test_half_close_after_request(self) -> None:
+        """A client that closes its side once its request is sent keeps its reply, no warning."""
+        with capturedLogs() as events:
+            reply = self.send(netstring(b"shout.x"))
+            self.protocol.readConnectionLost()
+            self.protocol.writeConnectionLost()
+        self.assertEqual(reply, netstring(b"X"))
+        self.assertEqual([e["log_level"].name for e in events], ["info"])
+
     def test_idle_timeout(self) -> None:
         """A client that sends nothing is aborted when the idle timeout ends, not before."""
         self.clock.advance(4.999)
