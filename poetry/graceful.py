@@ -11,23 +11,29 @@ whole poem.
 
 from __future__ import annotations
 
+from typing import Any
+
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, TimeoutError, maybeDeferred, succeed
 from twisted.internet.interfaces import (
+    IAddress,
     IHalfCloseableProtocol,
     IListeningPort,
     IProtocol,
     IProtocolFactory,
     IReactorTime,
     IStreamServerEndpoint,
+    ITCPTransport,
     ITransport,
 )
+from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
 from zope.interface import alsoProvides
 
 from poetry.address import address_name
+from poetry.descriptors import close_ordinarily, reset_unserved
 
 DEFAULT_GRACE_PERIOD = 10.0
 """Seconds that connections in flight get to finish when a server stops."""
@@ -43,7 +49,11 @@ class TrackedProtocol(ProtocolWrapper):
     """
 
     def makeConnection(self, transport: ITransport) -> None:
-        """Connect, declaring half-close support after the wrapper copies its transport's."""
+        """Connect, declaring half-close support after the wrapper copies its transport's.
+
+        A served connection closes the ordinary way (see L{poetry.descriptors}).
+        """
+        close_ordinarily(transport)
         super().makeConnection(transport)
         if IHalfCloseableProtocol.providedBy(self.wrappedProtocol):
             alsoProvides(self, IHalfCloseableProtocol)
@@ -57,19 +67,72 @@ class TrackedProtocol(ProtocolWrapper):
         IHalfCloseableProtocol(self.wrappedProtocol).writeConnectionLost()
 
 
-class ConnectionTracker(WrappingFactory):
-    """Wrap a server factory and keep track of the connections it has open."""
+class ResettingProtocol(Protocol):
+    """Reset the connection at once: the answer to a client the server has no room for."""
+
+    transport: ITCPTransport
+
+    def connectionMade(self) -> None:
+        """Reset."""
+        self.transport.abortConnection()
+
+
+class ConnectionTracker(WrappingFactory[TrackedProtocol]):
+    """Wrap a server factory, keep track of its open connections, and keep them within a limit.
+
+    With ``max_connections``, the tracker pauses the port it watches once that
+    many connections are open (new clients wait in the listen backlog) and
+    resumes it when one closes. A connection accepted while full (the port's
+    accept loop may take a few more before it pauses) is reset, never closed
+    cleanly.
+    """
 
     noisy = False
     protocol = TrackedProtocol
+    _log = Logger()
 
-    def __init__(self, wrapped: IProtocolFactory) -> None:
+    def __init__(self, wrapped: IProtocolFactory, max_connections: int | None = None) -> None:
         super().__init__(wrapped)
+        self.max_connections = max_connections
         self._waiting: list[Deferred[None]] = []
+        self._port: Any = None
+        self._paused = False
+
+    def watch(self, port: IListeningPort | None) -> None:
+        """Pause and resume ``port`` to keep within the limit (None: stop doing so)."""
+        self._port = port
+
+    @property
+    def _full(self) -> bool:
+        """Whether the limit of open connections is reached."""
+        return self.max_connections is not None and len(self.protocols) >= self.max_connections
+
+    def buildProtocol(self, addr: IAddress | None) -> TrackedProtocol:
+        """Wrap the served protocol; when full, a protocol that resets the connection."""
+        if self._full:
+            return TrackedProtocol(self, ResettingProtocol())
+        return super().buildProtocol(addr)
+
+    def registerProtocol(self, protocol: IProtocol) -> None:
+        """Track a new connection; pause the port once the limit is reached."""
+        super().registerProtocol(protocol)
+        if self._full and not self._paused and self._port is not None:
+            self._paused = True
+            self._log.warn(
+                "{count} connections open, the limit for this process's file descriptors:"
+                " new clients wait in the listen backlog",
+                count=len(self.protocols),
+            )
+            self._port.stopReading()
 
     def unregisterProtocol(self, protocol: IProtocol) -> None:
-        """Forget a closed connection; wake the waiters once none is left."""
+        """Forget a closed connection; resume a paused port; wake the waiters once none is left."""
         super().unregisterProtocol(protocol)
+        if self._paused and not self._full:
+            self._paused = False
+            if self._port is not None:
+                self._log.info("accepting connections again")
+                self._port.startReading()
         if not self.protocols:
             waiting, self._waiting = self._waiting, []
             for d in waiting:
@@ -100,11 +163,12 @@ class GracefulServerService(Service):
         factory: IProtocolFactory,
         clock: IReactorTime,
         grace_period: float = DEFAULT_GRACE_PERIOD,
+        max_connections: int | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._clock = clock
         self._grace_period = grace_period
-        self.tracker = ConnectionTracker(factory)
+        self.tracker = ConnectionTracker(factory, max_connections)
         self.listening: Deferred[IListeningPort] | None = None
         self._port: IListeningPort | None = None
 
@@ -121,6 +185,8 @@ class GracefulServerService(Service):
                 failures.append(result)
             else:
                 self._port = result
+                reset_unserved(result)
+                self.tracker.watch(result)
                 self._log.info("listening on {address}", address=address_name(result.getHost()))
             return result
 
@@ -137,6 +203,7 @@ class GracefulServerService(Service):
         if self._port is None:
             return
         port, self._port = self._port, None
+        self.tracker.watch(None)
         await maybeDeferred(port.stopListening)
         idle = self.tracker.when_idle()
         idle.addTimeout(self._grace_period, self._clock)

@@ -19,6 +19,7 @@ from twisted.python import usage
 from poetry.address import DEFAULT_LISTEN, Address, parse_address, server_endpoint
 from poetry.catalog import DEFAULT_POEM, load_poem
 from poetry.client import get_poetry
+from poetry.descriptors import connection_budget
 from poetry.errors import UsageError
 from poetry.graceful import DEFAULT_GRACE_PERIOD, GracefulServerService
 from poetry.proxy import DEFAULT_UPSTREAM_TIMEOUT, PoemCache, ProxyFactory
@@ -74,6 +75,14 @@ GRACE = Setting(
     "on shutdown, seconds that connections in flight get to finish",
     "S",
 )
+MAX_CONNECTIONS = Setting(
+    "max-connections",
+    None,
+    positive_int,
+    "the most client connections open at once; more clients wait in the listen backlog"
+    " (default: as many as the file-descriptor limit allows)",
+    "N",
+)
 
 
 @dataclass(frozen=True)
@@ -88,8 +97,8 @@ class ServiceRecipe:
 
     @property
     def all_settings(self) -> tuple[Setting, ...]:
-        """Every setting of the service: its own, plus where to listen and the grace period."""
-        return (LISTEN, *self.settings, GRACE)
+        """Every setting of the service: its own, and those that every server has."""
+        return (LISTEN, *self.settings, GRACE, MAX_CONNECTIONS)
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add this service's settings to a command-line parser."""
@@ -142,12 +151,14 @@ class ServiceRecipe:
     def make_service(self, reactor: Any, settings: Settings) -> GracefulServerService:
         """Build the service on ``reactor``; raise L{UsageError} on a bad setting.
 
-        Settings not given take their defaults.
+        Settings not given take their defaults; the connection limit's default
+        is what this process's file-descriptor limit allows now.
         """
         values = {**self.defaults(), **normalized(settings)}
         factory = self.build_factory(reactor, values)
         endpoint = server_endpoint(reactor, values["listen"])
-        return GracefulServerService(endpoint, factory, reactor, values["grace"])
+        max_connections = values["max_connections"] or connection_budget()
+        return GracefulServerService(endpoint, factory, reactor, values["grace"], max_connections)
 
 
 CHUNK_BYTES = Setting(

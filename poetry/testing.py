@@ -294,6 +294,14 @@ class _MemoryPort:
     def startListening(self) -> None:
         """Already listening once made."""
 
+    def stopReading(self) -> None:
+        """Stop accepting for now: new connection attempts wait, as in a listen backlog."""
+        self._network.paused.add(self.key)
+
+    def startReading(self) -> None:
+        """Accept again, the waiting attempts first."""
+        self._network.paused.discard(self.key)
+
     def stopListening(self) -> Deferred[None]:
         """Stop accepting connections: later attempts are refused."""
         self._network.stop_serving(self._address.host, self._address.port)
@@ -326,6 +334,8 @@ class MemoryPoetryNetwork:
     def __init__(self) -> None:
         self.reactor = _NetworkReactor(self)
         self._services: dict[tuple[str, int], IProtocolFactory] = {}
+        self.paused: set[tuple[str, int]] = set()
+        """Listening addresses not accepting for now: their attempts wait in the backlog."""
         self._connections: list[_Connection] = []
         self._free_ports = count(40000)
         self._client_ports = count(50000)
@@ -422,21 +432,33 @@ class MemoryPoetryNetwork:
         return None
 
     def _complete_connections(self) -> bool:
-        """Connect or refuse every pending connection attempt; return whether there were any."""
+        """Connect or refuse every pending connection attempt; return whether there were any.
+
+        Attempts to a paused port stay pending, in order.
+        """
         attempted = False
+        waiting: list[tuple[Any, Any]] = []
         while self.reactor.tcpClients:
-            host, port, client_factory, _timeout, _bind = self.reactor.tcpClients.pop(0)
+            attempt = self.reactor.tcpClients.pop(0)
             connector = self.reactor.connectors.pop(0)
-            attempted = True
+            host, port, client_factory, _timeout, _bind = attempt
             if connector.stoppedConnecting:
+                attempted = True
                 continue
             service = self._service_at(host, port)
+            if service is not None and service[0] in self.paused:
+                waiting.append((attempt, connector))
+                continue
+            attempted = True
             if service is None:
                 client_factory.clientConnectionFailed(
                     connector, Failure(ConnectionRefusedError(f"nothing listens on {host}:{port}"))
                 )
             else:
                 self._connect(host, port, client_factory, service)
+        for attempt, connector in waiting:
+            self.reactor.tcpClients.append(attempt)
+            self.reactor.connectors.append(connector)
         return attempted
 
     def _connect(

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from twisted.internet.protocol import Factory
 from twisted.internet.testing import MemoryReactor
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.address import Address, listen_description, parse_address, server_endpoint
+from poetry.address import (
+    DEFAULT_BACKLOG,
+    Address,
+    listen_description,
+    parse_address,
+    server_endpoint,
+    with_default_backlog,
+)
 from poetry.errors import UsageError
 
 
@@ -72,3 +80,33 @@ class ListenDescriptionTests(SynchronousTestCase):
         for text in ["foo:1", "tcp:abc", "tcp:80:bogus=1", ""]:
             error = self.assertRaises(UsageError, server_endpoint, MemoryReactor(), text)
             self.assertIn("bad endpoint", str(error), text)
+
+
+class BacklogTests(SynchronousTestCase):
+    """Server endpoints get a backlog that survives a burst of connections."""
+
+    def listened_backlog(self, text: str) -> int:
+        """Listen on the endpoint for ``text``; return the backlog the reactor was asked for."""
+        reactor = MemoryReactor()
+        server_endpoint(reactor, text).listen(Factory())
+        [(_port, _factory, backlog, _interface)] = reactor.tcpServers
+        return int(backlog)
+
+    def test_default_backlog(self) -> None:
+        """With no backlog given, a TCP endpoint listens with L{DEFAULT_BACKLOG}."""
+        self.assertEqual(self.listened_backlog("tcp:0"), DEFAULT_BACKLOG)
+        self.assertEqual(self.listened_backlog("8000"), DEFAULT_BACKLOG)
+
+    def test_backlog_given(self) -> None:
+        """A backlog in the endpoint string is kept."""
+        self.assertEqual(self.listened_backlog("tcp:0:backlog=10"), 10)
+
+    def test_unix_backlog(self) -> None:
+        """A UNIX endpoint gets the default backlog too; other kinds are left as they are."""
+        self.assertEqual(
+            with_default_backlog("unix:/tmp/poetry.sock"),
+            f"unix:/tmp/poetry.sock:backlog={DEFAULT_BACKLOG}",
+        )
+        self.assertEqual(
+            with_default_backlog("systemd:domain=INET:index=0"), "systemd:domain=INET:index=0"
+        )

@@ -7,15 +7,17 @@ from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
-from twisted.internet.testing import RaisingMemoryReactor
+from twisted.internet.testing import RaisingMemoryReactor, StringTransport
 from twisted.logger import capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.client import get_poetry
 from poetry.errors import PartialPoemError
 from poetry.graceful import ConnectionTracker, GracefulServerService
+from poetry.server import PoetryServerFactory
+from poetry.slow_server import SlowPoetryFactory
 from poetry.testing import MemoryPoetryNetwork
-from tests.support import FakeServerEndpoint, assert_no_delayed_calls, connect_server
+from tests.support import POEM, FakeServerEndpoint, assert_no_delayed_calls, connect_server
 from tests.support.peers import HalfCloseableRecorder, silent_server
 
 
@@ -113,6 +115,51 @@ class TrackedProtocolTests(SynchronousTestCase):
         """A protocol that cannot be half-closed is not made to look as if it could."""
         wrapper, _ = connect_server(ConnectionTracker(Factory.forProtocol(Protocol)))
         self.assertFalse(IHalfCloseableProtocol.providedBy(wrapper))
+
+
+class ConnectionLimitTests(SynchronousTestCase):
+    """At its connection limit a server stops accepting; clients wait, then are served."""
+
+    def test_clients_over_the_limit_wait_then_get_the_poem(self) -> None:
+        """The third of three clients waits in the backlog while two are served, then is served."""
+        network = MemoryPoetryNetwork()
+        endpoint = serverFromString(network.reactor, "tcp:10000:interface=127.0.0.1")
+        slow = SlowPoetryFactory(POEM, len(POEM) // 2 + 1, 1.0, network.reactor)
+        service = GracefulServerService(endpoint, slow, network.reactor, max_connections=2)
+        service.startService()
+        with capturedLogs() as events:
+            poems = [get_poetry(network.reactor, "127.0.0.1", 10000) for _ in range(3)]
+            network.flush()
+            self.assertEqual(network.open_connections, 2)
+            network.advance(1)  # the first two get their second and last chunk
+        self.assertEqual([self.successResultOf(p) for p in poems[:2]], [POEM, POEM])
+        self.assertNoResult(poems[2])
+        network.advance(1)  # the third, accepted once there was room, gets its last chunk
+        self.assertEqual(self.successResultOf(poems[2]), POEM)
+        self.assertEqual(
+            [
+                (e["log_level"].name, e.get("count"))
+                for e in events
+                if e["log_namespace"].startswith("poetry.graceful")
+            ],
+            [("warn", 2), ("info", None)],
+        )
+        self.successResultOf(service.stopService())
+
+    def test_full_resets_connections_accepted_anyway(self) -> None:
+        """A connection accepted while full (late in an accept loop) is reset, not served."""
+        tracker = ConnectionTracker(PoetryServerFactory(POEM), max_connections=1)
+        _, served = connect_server(tracker, StringTransport())
+        _, extra = connect_server(tracker, StringTransport())
+        self.assertEqual(served.value(), POEM)
+        self.assertEqual(extra.value(), b"")
+        self.assertTrue(extra.disconnected)  # aborted, not closed cleanly
+
+    def test_no_limit(self) -> None:
+        """Without a limit, the tracker serves however many connections arrive."""
+        tracker = ConnectionTracker(PoetryServerFactory(POEM))
+        transports = [connect_server(tracker, StringTransport())[1] for _ in range(5)]
+        self.assertEqual([t.value() for t in transports], [POEM] * 5)
 
 
 class ListenFailureTests(SynchronousTestCase):

@@ -1,0 +1,95 @@
+"""Tests for L{poetry.descriptors}: the connection budget and how unserved connections close."""
+
+from __future__ import annotations
+
+import resource
+import socket
+import struct
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry import descriptors
+from poetry.descriptors import (
+    DESCRIPTOR_RESERVE,
+    close_ordinarily,
+    connection_budget,
+    reset_unserved,
+)
+
+
+class FakeHandle:
+    """A socket handle that records the options set on it."""
+
+    def __init__(self, family: int) -> None:
+        self.family = family
+        self.options: list[tuple[int, int, bytes]] = []
+
+    def setsockopt(self, level: int, option: int, value: bytes) -> None:
+        """Record the option."""
+        self.options.append((level, option, value))
+
+
+class WithHandle:
+    """A port or transport with a system handle."""
+
+    def __init__(self, handle: FakeHandle) -> None:
+        self._handle = handle
+
+    def getHandle(self) -> FakeHandle:
+        """Return the handle."""
+        return self._handle
+
+
+class BudgetTests(SynchronousTestCase):
+    """The budget is the soft descriptor limit less what is open and a reserve."""
+
+    def limit(self, soft: int, open_now: int = 10) -> None:
+        """Pretend the soft limit is ``soft`` with ``open_now`` descriptors open."""
+        self.patch(resource, "getrlimit", lambda _: (soft, resource.RLIM_INFINITY))
+        self.patch(descriptors, "open_descriptors", lambda: open_now)
+
+    def test_budget(self) -> None:
+        """Soft limit 1024 with 10 open leaves 1024 - 10 - the reserve."""
+        self.limit(1024)
+        self.assertEqual(connection_budget(), 1024 - 10 - DESCRIPTOR_RESERVE)
+
+    def test_at_least_one(self) -> None:
+        """However tight the limit, one connection is allowed."""
+        self.limit(20, open_now=19)
+        self.assertEqual(connection_budget(), 1)
+
+    def test_unlimited(self) -> None:
+        """No soft limit means no budget."""
+        self.limit(resource.RLIM_INFINITY)
+        self.assertIsNone(connection_budget())
+
+    def test_open_descriptors(self) -> None:
+        """The running process has at least its three standard descriptors open."""
+        self.assertGreaterEqual(descriptors.open_descriptors(), 3)
+
+
+class LingerTests(SynchronousTestCase):
+    """Unserved connections reset; served ones close the ordinary way; only on TCP."""
+
+    def test_listening_port_resets_unserved(self) -> None:
+        """A TCP listening socket gets C{SO_LINGER} 0, which accepted sockets inherit."""
+        handle = FakeHandle(socket.AF_INET6)
+        reset_unserved(WithHandle(handle))
+        self.assertEqual(
+            handle.options, [(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))]
+        )
+
+    def test_served_connection_closes_ordinarily(self) -> None:
+        """A served TCP connection gets the ordinary linger back."""
+        handle = FakeHandle(socket.AF_INET)
+        close_ordinarily(WithHandle(handle))
+        self.assertEqual(
+            handle.options, [(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 0, 0))]
+        )
+
+    def test_not_tcp(self) -> None:
+        """A UNIX socket, or a transport with no handle, is left alone."""
+        handle = FakeHandle(socket.AF_UNIX)
+        reset_unserved(WithHandle(handle))
+        close_ordinarily(object())
+        self.assertEqual(handle.options, [])
