@@ -54,10 +54,12 @@ def _tcp_socket(thing: Any) -> Any:
 def reset_unserved(port: Any) -> None:
     """Make connections that ``port`` accepts but nobody serves close with a reset.
 
-    Does nothing for a port that is not a TCP socket.
+    Does nothing for a port that is not a listening TCP socket with a descriptor.
     """
-    listening = _tcp_socket(port)
-    if listening is not None:
+    if getattr(port.getHost(), "type", None) != "TCP" or not hasattr(port, "fileno"):
+        return
+    # A duplicate of the descriptor: the option is set on the one socket both share.
+    with socket.fromfd(port.fileno(), socket.AF_INET, socket.SOCK_STREAM) as listening:
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
 
 

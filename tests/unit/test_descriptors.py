@@ -6,6 +6,8 @@ import resource
 import socket
 import struct
 
+from twisted.internet.address import UNIXAddress
+from twisted.internet.protocol import Factory
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry import descriptors
@@ -15,6 +17,8 @@ from poetry.descriptors import (
     connection_budget,
     reset_unserved,
 )
+from poetry.testing import MemoryPoetryNetwork
+from tests.support import FakeListeningPort
 
 
 class FakeHandle:
@@ -71,14 +75,6 @@ class BudgetTests(SynchronousTestCase):
 class LingerTests(SynchronousTestCase):
     """Unserved connections reset; served ones close the ordinary way; only on TCP."""
 
-    def test_listening_port_resets_unserved(self) -> None:
-        """A TCP listening socket gets C{SO_LINGER} 0, which accepted sockets inherit."""
-        handle = FakeHandle(socket.AF_INET6)
-        reset_unserved(WithHandle(handle))
-        self.assertEqual(
-            handle.options, [(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))]
-        )
-
     def test_served_connection_closes_ordinarily(self) -> None:
         """A served TCP connection gets the ordinary linger back."""
         handle = FakeHandle(socket.AF_INET)
@@ -90,6 +86,19 @@ class LingerTests(SynchronousTestCase):
     def test_not_tcp(self) -> None:
         """A UNIX socket, or a transport with no handle, is left alone."""
         handle = FakeHandle(socket.AF_UNIX)
-        reset_unserved(WithHandle(handle))
+        close_ordinarily(WithHandle(handle))
         close_ordinarily(object())
         self.assertEqual(handle.options, [])
+
+    def test_ports_without_descriptor(self) -> None:
+        """A listening port that is not TCP, or has no descriptor (in memory), is left alone.
+
+        The option on a real listening socket is checked on real processes
+        (C{tests/integration/test_integrity.py}, C{test_emfile_is_a_reset}).
+        """
+        network = MemoryPoetryNetwork()
+        reset_unserved(network.serve("127.0.0.1", 10000, Factory()))
+        reset_unserved(FakeListeningPort())
+        unix = FakeListeningPort()
+        self.patch(unix, "getHost", lambda: UNIXAddress("/tmp/poetry.sock"))
+        reset_unserved(unix)

@@ -1,0 +1,203 @@
+"""A clean close means a whole poem, on real processes: what no in-memory test can show.
+
+Each test runs a real ``txpoetry`` (or ``twistd``) process and real clients on
+loopback, and checks that every client ends with either the whole poem and a
+clean close, or an error it can see (a reset): never a clean close on a cut or
+empty poem. Process exit, kernel buffers, file-descriptor limits and the
+listen backlog exist only here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.endpoints import connectProtocol
+from twisted.internet.error import ConnectError, ConnectionLost
+from twisted.internet.task import deferLater
+from twisted.python.failure import Failure
+from twisted.trial.unittest import TestCase
+
+from poetry.catalog import load_poem
+from poetry.client import get_poetry
+from poetry.connecting import tcp_endpoint
+from tests.support.peers import ChattyClient
+from tests.support.processes import CommandProcess, spawn, spawn_twistd, spawn_txpoetry
+
+TYGER = load_poem("tyger")
+
+
+def outcome(poem: bytes) -> Callable[[bytes | Failure], str]:
+    """Name how a client's connection ended, given the poem it should have got."""
+
+    def name(result: bytes | Failure) -> str:
+        if isinstance(result, Failure):
+            # A reset that lands while the connection is being set up fails the connect.
+            early_reset = result.check(ConnectError) and "reset by peer" in str(result.value)
+            return "reset" if result.check(ConnectionLost) or early_reset else f"error: {result!r}"
+        if result == poem:
+            return "whole"
+        return f"CLEAN CLOSE AFTER {len(result)} OF {len(poem)} BYTES"
+
+    return name
+
+
+class IntegrityTests(TestCase):
+    """Every early end of a poem is a reset that the client really sees."""
+
+    timeout = 60
+
+    def started(self, process: CommandProcess) -> CommandProcess:
+        """Make sure ``process`` is stopped and reaped when the test ends."""
+        self.addCleanup(process.stop)
+        return process
+
+    async def port_of(self, process: CommandProcess, stream: str = "out") -> int:
+        """Wait for ``process`` to announce its port; return it."""
+        match = await process.line_matching(
+            rb"listening on 127\.0\.0\.1:(\d+)$", stderr=stream == "err"
+        )
+        self.assertIsNotNone(match, process.err)
+        assert match is not None
+        return int(match.group(1))
+
+    def clients(self, port: int, count: int, half_close: bool = False) -> list[Deferred[bytes]]:
+        """Connect ``count`` clients to ``port``; return what each gets until the end."""
+        results = []
+        for _ in range(count):
+            client = ChattyClient(b"", half_close=half_close)
+            connectProtocol(tcp_endpoint(reactor, "127.0.0.1", port), client).addErrback(
+                client.closed.errback
+            )
+            results.append(client.closed)
+        return results
+
+    async def outcomes(self, results: list[Deferred[bytes]], poem: bytes) -> list[str]:
+        """Wait for every client; name how each ended."""
+        ended = await DeferredList(results, consumeErrors=True)
+        return [outcome(poem)(value) for _ok, value in ended]
+
+    async def test_sigterm_past_grace_resets_cut_clients(self) -> None:
+        """SIGTERM to a slow server: clients cut when the grace period ends see a reset."""
+        server = self.started(
+            spawn_txpoetry(
+                reactor,
+                "serve",
+                "--listen",
+                "tcp:0",
+                "--chunk-bytes",
+                "10",
+                "--delay",
+                "0.2",
+                "--grace",
+                "0.3",
+                "tyger",
+            )  # fmt: skip
+        )
+        results = self.clients(await self.port_of(server), 5)
+        await deferLater(reactor, 0.3, lambda: None)  # a chunk or two each
+        stopped = server.stop()
+        self.assertEqual(await self.outcomes(results, TYGER), ["reset"] * 5)
+        self.assertEqual(await stopped, 0, server.err)
+
+    async def test_twistd_sigterm_past_grace_resets_cut_clients(self) -> None:
+        """The same under twistd: cut clients see a reset, not a clean close."""
+        server = self.started(
+            spawn_twistd(
+                reactor,
+                "poetry",
+                "--listen",
+                "tcp:0",
+                "--chunk-bytes",
+                "10",
+                "--delay",
+                "0.2",
+                "--grace",
+                "0.3",
+                "tyger",
+            )  # fmt: skip
+        )
+        results = self.clients(await self.port_of(server), 5)
+        await deferLater(reactor, 0.3, lambda: None)  # a chunk or two each
+        server.stop()
+        self.assertEqual(await self.outcomes(results, TYGER), ["reset"] * 5)
+
+    async def test_half_closing_clients_get_whole_poem(self) -> None:
+        """Clients that shut down their write side get the whole poem from slow server and proxy."""
+        slow = self.started(
+            spawn_txpoetry(
+                reactor,
+                "serve",
+                "--listen",
+                "tcp:0",
+                "--chunk-bytes",
+                "300",
+                "--delay",
+                "0.05",
+                "tyger",
+            )  # fmt: skip
+        )
+        slow_port = await self.port_of(slow)
+        proxy = self.started(
+            spawn_txpoetry(reactor, "proxy", "--listen", "tcp:0", "--upstream", str(slow_port))
+        )
+        proxy_port = await self.port_of(proxy)
+        results = self.clients(slow_port, 3, half_close=True)
+        results += self.clients(proxy_port, 3, half_close=True)  # a cold cache first
+        self.assertEqual(await self.outcomes(results, TYGER), ["whole"] * 6)
+
+    async def test_empty_or_endless_poem_file_refused(self) -> None:
+        """C{serve} refuses an empty file and C{/dev/zero} in one line, with status 2."""
+        empty = self.mktemp()
+        open(empty, "wb").close()
+        for path in [empty, "/dev/zero"]:
+            server = self.started(spawn_txpoetry(reactor, "serve", "--listen", "tcp:0", path))
+            self.assertEqual(await server.ended, 2, path)
+            self.assertEqual(len(server.err.splitlines()), 1, server.err)
+
+    async def test_fd_limit_clients_wait_or_reset(self) -> None:
+        """Under a small fd limit, clients beyond it wait in the backlog, or see a reset.
+
+        Twisted accepts a burst in batches, and a batch may go past the limit
+        before the server pauses: those clients are reset. None gets a clean
+        close on an empty or cut poem; the server warns once and serves the
+        waiting clients as connections close, and goes on serving.
+        """
+        server = self.started(limited_server(48, "--chunk-bytes", "400", "--delay", "0.1"))
+        port = await self.port_of(server)
+        ends = await self.outcomes(self.clients(port, 80), TYGER)
+        self.assertEqual(set(ends) - {"whole", "reset"}, set(), ends)
+        self.assertGreater(ends.count("whole"), 20)
+        self.assertEqual(server.err.count(b"new clients wait in the listen backlog"), 1)
+        self.assertEqual(await get_poetry(reactor, "127.0.0.1", port, timeout=10), TYGER)
+
+    async def test_emfile_is_a_reset(self) -> None:
+        """Past the real fd limit (a limit set too high), Twisted's own closes are resets.
+
+        Twisted closes connections it cannot accept; the listening socket's
+        linger makes each of those a reset. Nobody gets a clean close on an
+        empty poem, and the server goes on serving.
+        """
+        server = self.started(
+            limited_server(40, "--chunk-bytes", "400", "--delay", "0.1", "--max-connections", "500")
+        )
+        port = await self.port_of(server)
+        ends = await self.outcomes(self.clients(port, 100), TYGER)
+        self.assertEqual(set(ends) - {"whole", "reset"}, set(), ends)
+        self.assertEqual(await get_poetry(reactor, "127.0.0.1", port, timeout=10), TYGER)
+
+    async def test_burst_of_2000_connects_all_served(self) -> None:
+        """2,000 clients connecting at once to the fast server all get the poem (backlog 4096)."""
+        server = self.started(spawn_txpoetry(reactor, "serve", "--listen", "tcp:0", "tyger"))
+        port = await self.port_of(server)
+        results = [get_poetry(reactor, "127.0.0.1", port, timeout=20) for _ in range(2000)]
+        ended = await DeferredList(results, consumeErrors=True)
+        self.assertEqual([value == TYGER for _ok, value in ended].count(True), 2000)
+
+
+def limited_server(descriptors: int, *args: str) -> CommandProcess:
+    """Start ``serve tyger`` on a free port with a soft limit of ``descriptors`` open files."""
+    command = f'ulimit -n {descriptors} && exec "$0" -m poetry serve --listen tcp:0 "$@" tyger'
+    return spawn(reactor, ["/bin/sh", "-c", command, sys.executable, *args])
