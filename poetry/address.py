@@ -18,8 +18,11 @@ from poetry.errors import UsageError
 DEFAULT_HOST = "127.0.0.1"
 """The host of an address given as a bare port."""
 
-DEFAULT_LISTEN = "tcp:10000:interface=127.0.0.1"
-"""The server endpoint used when none is given."""
+
+def loopback_listen(port: int) -> str:
+    """Return the endpoint string for TCP ``port`` on 127.0.0.1 (a server's default)."""
+    return f"tcp:{port}:interface={DEFAULT_HOST}"
+
 
 _LOOPBACK = {"tcp": "127.0.0.1", "tcp6": "\\:\\:1"}
 

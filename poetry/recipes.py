@@ -16,7 +16,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IProtocolFactory
 from twisted.python import usage
 
-from poetry.address import DEFAULT_LISTEN, Address, parse_address, server_endpoint
+from poetry.address import Address, loopback_listen, parse_address, server_endpoint
 from poetry.catalog import DEFAULT_POEM, load_poem
 from poetry.client import get_poetry
 from poetry.errors import UsageError
@@ -60,13 +60,17 @@ class Setting:
         return f"{self.help} (default %(default)s)"
 
 
-LISTEN = Setting(
-    "listen",
-    DEFAULT_LISTEN,
-    str,
-    "Twisted server endpoint; tcp:0 picks a free port",
-    "ENDPOINT",
-)
+def listen_setting(default_port: int) -> Setting:
+    """Return the ``--listen`` setting of a service whose default port is ``default_port``."""
+    return Setting(
+        "listen",
+        loopback_listen(default_port),
+        str,
+        "Twisted server endpoint; tcp:0 picks a free port",
+        "ENDPOINT",
+    )
+
+
 GRACE = Setting(
     "grace",
     DEFAULT_GRACE_PERIOD,
@@ -84,12 +88,17 @@ class ServiceRecipe:
     description: str
     settings: tuple[Setting, ...]
     build_factory: Callable[[Any, Settings], IProtocolFactory]
+    default_port: int
     poem_argument: bool = False
 
     @property
     def all_settings(self) -> tuple[Setting, ...]:
-        """Every setting of the service: its own, plus where to listen and the grace period."""
-        return (LISTEN, *self.settings, GRACE)
+        """Every setting of the service: its own, plus where to listen and the grace period.
+
+        Each service listens on its own port of 127.0.0.1 by default, so that all
+        of them can run side by side without an endpoint given.
+        """
+        return (listen_setting(self.default_port), *self.settings, GRACE)
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add this service's settings to a command-line parser."""
@@ -186,6 +195,7 @@ POETRY = ServiceRecipe(
     description="Serve a poem to every client that connects (all at once, or slowly), then close.",
     settings=(CHUNK_BYTES, DELAY),
     build_factory=_poetry_factory,
+    default_port=10000,
     poem_argument=True,
 )
 """The poetry server."""
@@ -219,6 +229,7 @@ TRANSFORM = ServiceRecipe(
     description="Transform poems on request: one netstring '<transform>.<poem>' in, one out.",
     settings=(MAX_LENGTH, IDLE_TIMEOUT),
     build_factory=_transform_factory,
+    default_port=10001,
 )
 """The transform service."""
 
@@ -260,5 +271,6 @@ PROXY = ServiceRecipe(
     description="Serve an upstream poetry server's poem, fetched once and cached.",
     settings=(UPSTREAM, CACHE_TTL, UPSTREAM_TIMEOUT),
     build_factory=_proxy_factory,
+    default_port=10002,
 )
 """The caching proxy."""

@@ -125,6 +125,23 @@ class ServeCommandTests(SynchronousTestCase):
         self.assertEqual((port, interface), (10000, "127.0.0.1"))
         self.assertEqual(factory.wrappedFactory.poem, load_poem("ecstasy"))
 
+    def default_interface_and_port(self, argv: list[str]) -> tuple[str, int]:
+        """Run a server command given no endpoint; return where it listens."""
+        reactor = MemoryReactor()
+        CommandRun(reactor, argv)
+        [(port, _factory, _backlog, interface)] = reactor.tcpServers
+        return interface, port
+
+    def test_transform_default_port(self) -> None:
+        """With no endpoint, the transform service listens on port 10001 of 127.0.0.1."""
+        self.assertEqual(self.default_interface_and_port(["transform"]), ("127.0.0.1", 10001))
+
+    def test_proxy_default_port(self) -> None:
+        """With no endpoint, the caching proxy listens on port 10002 of 127.0.0.1."""
+        self.assertEqual(
+            self.default_interface_and_port(["proxy", "--upstream", "10000"]), ("127.0.0.1", 10002)
+        )
+
     def test_announces_address(self) -> None:
         """Once listening, one line gives the real address."""
         run = CommandRun(MemoryReactor(), ["serve", "tyger", "--listen", "tcp:0"])

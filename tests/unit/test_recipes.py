@@ -152,6 +152,14 @@ class ServiceRecipeTests(SynchronousTestCase):
             ["poetry", "poetry-transform", "poetry-proxy"],
         )
 
+    def test_twistd_default_ports_differ(self) -> None:
+        """Under twistd too, each service listens on its own port by default."""
+        defaults = [recipe.usage_options()()["listen"] for recipe in (POETRY, TRANSFORM, PROXY)]
+        self.assertEqual(
+            defaults,
+            [f"tcp:{port}:interface=127.0.0.1" for port in (10000, 10001, 10002)],
+        )
+
     def test_transform_settings(self) -> None:
         """The transform plugin builds a transform service with the limits given."""
         reactor = MemoryReactor()
