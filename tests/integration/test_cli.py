@@ -82,6 +82,23 @@ class CommandLineTests(TestCase):
         [line] = server.err.decode().splitlines()
         self.assertIn("no such poem", line)
 
+    async def test_plain_ipv6_interface(self) -> None:
+        """C{--listen tcp:0:interface=::1} serves on IPv6 loopback, fetched as [::1]:PORT."""
+        server = self.spawn("serve", "tyger", "--listen", "tcp:0:interface=::1")
+        match = await server.line_matching(rb"^listening on \[::1\]:(\d+)$")
+        self.assertIsNotNone(match, server.err)
+        assert match is not None
+        client = self.spawn("get", "--quiet", f"[::1]:{match.group(1).decode()}")
+        self.assertEqual(await client.ended, 0, client.err)
+        self.assertEqual(client.out, load_poem("tyger"))
+
+    async def test_bad_interface(self) -> None:
+        """An interface that is not an IP address exits 2 with one line on stderr."""
+        server = self.spawn("serve", "--listen", "tcp:0:interface=foo")
+        self.assertEqual(await server.ended, 2)
+        [line] = server.err.decode().splitlines()
+        self.assertIn("txpoetry serve: error: bad endpoint", line)
+
     async def test_reader_gone(self) -> None:
         """When the reader of stdout goes away, the command ends quietly with status 1."""
         demo = self.spawn("demo")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from twisted.internet.protocol import Factory
 from twisted.internet.testing import MemoryReactor
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -63,9 +64,44 @@ class ListenDescriptionTests(SynchronousTestCase):
         """An explicit interface is kept."""
         self.assertEqual(listen_description("tcp:0:interface=0.0.0.0"), "tcp:0:interface=0.0.0.0")
 
+    def test_ipv6_interface_escaped(self) -> None:
+        """A plain IPv6 interface has its colons escaped for Twisted's endpoint syntax."""
+        self.assertEqual(listen_description("tcp:0:interface=::1"), "tcp:0:interface=\\:\\:1")
+
+    def test_ipv6_interface_before_other_parameters(self) -> None:
+        """Only the interface's own colons are escaped, not those between parameters."""
+        self.assertEqual(
+            listen_description("tcp6:0:interface=fe80::1%lo:backlog=5"),
+            "tcp6:0:interface=fe80\\:\\:1%lo:backlog=5",
+        )
+
+    def test_escaped_interface_kept(self) -> None:
+        """An interface already escaped the Twisted way is left as it is."""
+        self.assertEqual(listen_description("tcp:0:interface=\\:\\:1"), "tcp:0:interface=\\:\\:1")
+
+    def test_listens_on_plain_ipv6_interface(self) -> None:
+        """C{tcp:0:interface=::1} listens on ::1."""
+        reactor = MemoryReactor()
+        server_endpoint(reactor, "tcp:0:interface=::1").listen(Factory())
+        [(_port, _factory, _backlog, interface)] = reactor.tcpServers
+        self.assertEqual(interface, "::1")
+
     def test_other_endpoints_untouched(self) -> None:
         """Non-TCP endpoints are passed through."""
         self.assertEqual(listen_description("unix:/tmp/poetry.sock"), "unix:/tmp/poetry.sock")
+
+    def test_interface_not_an_address(self) -> None:
+        """An interface that is not an IP address is a usage error, before listening."""
+        error = self.assertRaises(
+            UsageError, server_endpoint, MemoryReactor(), "tcp:0:interface=foo"
+        )
+        self.assertIn("interface 'foo' is not an IP address", str(error))
+
+    def test_port_out_of_range(self) -> None:
+        """A TCP port over 65535 is a usage error, before listening."""
+        for text in ["tcp:65536", "tcp6:port=70000", "99999"]:
+            error = self.assertRaises(UsageError, server_endpoint, MemoryReactor(), text)
+            self.assertIn("is not a number from 0 to 65535", str(error), text)
 
     def test_bad_endpoints(self) -> None:
         """Unknown endpoint types, bad ports and unknown options are usage errors."""

@@ -108,6 +108,16 @@ class RecipeServiceMakerTests(SynchronousTestCase):
         self.assertEqual(error.code, 2)
         self.assertEqual(len(stderr.getvalue().splitlines()), 1)
 
+    def test_bad_interface_exits_2(self) -> None:
+        """An interface that is not an IP address exits with status 2 and one line, no traceback."""
+        stderr = io.StringIO()
+        self.patch(sys, "stderr", stderr)
+        options = twistd_options("--listen", "tcp:0:interface=foo")
+        error = self.assertRaises(SystemExit, self.maker.makeService, options)
+        self.assertEqual(error.code, 2)
+        [line] = stderr.getvalue().splitlines()
+        self.assertIn("twistd poetry: error: bad endpoint", line)
+
 
 class PoetryRecipeModeTests(SynchronousTestCase):
     """The poetry recipe serves all at once unless pacing is asked for."""
