@@ -50,16 +50,29 @@ def parse_port(text: str) -> int:
     return int(text)
 
 
+ADDRESS_FORMS = "HOST:PORT, [IPV6]:PORT or PORT"
+"""The forms an address to connect to may take, as help and error messages name them."""
+
+
 def parse_address(text: str) -> Address:
-    """Parse ``HOST:PORT``, ``[IPV6]:PORT`` or a bare ``PORT`` (on 127.0.0.1)."""
-    host, colon, port = text.rpartition(":")
-    if not colon:
+    """Parse ``HOST:PORT``, ``[IPV6]:PORT`` or a bare ``PORT`` (on 127.0.0.1).
+
+    Raises L{UsageError} naming what is wrong: the port, a bracketed host that
+    is not an IPv6 address, or the shape of the whole.
+    """
+    if text.isdigit():
         return Address(DEFAULT_HOST, parse_port(text))
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not host or ":" in host and not text.startswith("["):
-        raise UsageError(f"bad address {text!r}: expected HOST:PORT or PORT")
-    return Address(host, parse_port(port))
+    if text.startswith("["):
+        host, closing, rest = text[1:].partition("]")
+        if closing and rest.startswith(":"):
+            if not isIPv6Address(host):
+                raise UsageError(f"bad address {text!r}: {host!r} is not an IPv6 address")
+            return Address(host, parse_port(rest[1:]))
+    else:
+        host, colon, port = text.rpartition(":")
+        if colon and host and ":" not in host:
+            return Address(host, parse_port(port))
+    raise UsageError(f"bad address {text!r}: expected {ADDRESS_FORMS}")
 
 
 def _escape_interface(text: str) -> str:

@@ -16,7 +16,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IProtocolFactory
 from twisted.python import usage
 
-from poetry.address import Address, loopback_listen, parse_address, server_endpoint
+from poetry.address import ADDRESS_FORMS, Address, loopback_listen, parse_address, server_endpoint
 from poetry.catalog import DEFAULT_POEM, load_poem
 from poetry.client import get_poetry
 from poetry.errors import UsageError
@@ -235,7 +235,12 @@ TRANSFORM = ServiceRecipe(
 
 
 UPSTREAM = Setting(
-    "upstream", None, parse_address, "the poetry server to fetch from", "HOST:PORT", required=True
+    "upstream",
+    None,
+    parse_address,
+    f"the poetry server to fetch from: {ADDRESS_FORMS}",
+    "HOST:PORT",
+    required=True,
 )
 CACHE_TTL = Setting(
     "cache-ttl",

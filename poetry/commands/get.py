@@ -9,7 +9,7 @@ from typing import IO, Any
 from twisted.internet.defer import Deferred, TimeoutError, gatherResults
 from twisted.python.failure import Failure
 
-from poetry.address import parse_address
+from poetry.address import ADDRESS_FORMS, parse_address
 from poetry.errors import UsageError
 from poetry.fetch_many import FetchOutcome, fetch_many
 from poetry.progress import ProgressReport
@@ -25,7 +25,12 @@ DEFAULT_TIMEOUT = 30.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the addresses and the timeout."""
-    parser.add_argument("addresses", nargs="+", metavar="ADDRESS", help="HOST:PORT or PORT")
+    parser.add_argument(
+        "addresses",
+        nargs="+",
+        metavar="ADDRESS",
+        help=f"{ADDRESS_FORMS} (a bare PORT is on 127.0.0.1)",
+    )
     parser.add_argument(
         "--transform", metavar="NAME", help="apply this transform to each poem fetched"
     )
@@ -33,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--transform-server",
         type=argument_type(parse_address),
         metavar="ADDRESS",
-        help="the transform service to use with --transform (HOST:PORT or PORT)",
+        help=f"the transform service to use with --transform ({ADDRESS_FORMS})",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="show no progress on stderr while poems arrive"

@@ -30,19 +30,36 @@ class ParseAddressTests(SynchronousTestCase):
         self.assertEqual(str(Address("::1", 7)), "[::1]:7")
         self.assertEqual(str(Address("localhost", 7)), "localhost:7")
 
+    def assertBadAddress(self, text: str) -> str:
+        """Assert ``text`` is refused as a bad address; return the message."""
+        message = str(self.assertRaises(UsageError, parse_address, text))
+        self.assertTrue(message.startswith(f"bad address {text!r}: "), message)
+        return message
+
     def test_bad_ports(self) -> None:
         """Ports that are not numbers from 1 to 65535 are usage errors naming the port."""
-        for text in ["0", "65536", "abc", "-1", "host:", "host:http", ""]:
+        for text in ["0", "65536", "host:", "host:http", "[::1]:0"]:
             error = self.assertRaises(UsageError, parse_address, text)
             self.assertIn("bad port", str(error), text)
 
+    def test_not_an_address(self) -> None:
+        """Text that is no address at all is a bad address, and the message names the forms."""
+        for text in ["foo", "", "-1", "[::1]", "[::1]10", "[::1:10"]:
+            self.assertIn("expected HOST:PORT, [IPV6]:PORT or PORT", self.assertBadAddress(text))
+
     def test_unbracketed_ipv6(self) -> None:
         """An IPv6 host without brackets is ambiguous and refused."""
-        self.assertRaises(UsageError, parse_address, "::1:10000")
+        self.assertBadAddress("::1:10000")
 
     def test_missing_host(self) -> None:
         """An address with an empty host is refused."""
-        self.assertRaises(UsageError, parse_address, ":10000")
+        self.assertBadAddress(":10000")
+
+    def test_bracketed_host_must_be_ipv6(self) -> None:
+        """A bracketed host that is not an IPv6 address is refused, never looked up."""
+        for host in ["zz", "127.0.0.1", "example.org"]:
+            message = self.assertBadAddress(f"[{host}]:10")
+            self.assertIn(f"{host!r} is not an IPv6 address", message)
 
 
 class ListenDescriptionTests(SynchronousTestCase):

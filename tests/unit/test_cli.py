@@ -62,6 +62,14 @@ class ParserTests(SynchronousTestCase):
         """C{get} needs at least one address."""
         self.assertUsageError(["get"])
 
+    def test_get_help_names_address_forms(self) -> None:
+        """C{get --help} names every form an address may take, IPv6 included."""
+        stdout = io.StringIO()
+        self.patch(sys, "stdout", stdout)
+        error = self.assertRaises(SystemExit, build_parser().parse_args, ["get", "--help"])
+        self.assertEqual(error.code, 0)
+        self.assertIn("ADDRESS HOST:PORT, [IPV6]:PORT or PORT", " ".join(stdout.getvalue().split()))
+
     def test_timeout_must_be_positive(self) -> None:
         """A zero, negative or non-numeric timeout is a usage error."""
         for bad in ["0", "-1", "soon", "nan"]:
