@@ -177,9 +177,17 @@ DELAY = Setting(
 
 
 def _poetry_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
-    """Build the fast poetry server's factory, or the slow one's when pacing is asked for."""
+    """Build the fast poetry server's factory, or the slow one's when pacing is asked for.
+
+    A chunk size given with a delay of 0 is refused, since it could not take effect.
+    """
     poem = load_poem(settings["poem"])
     chunk_bytes, delay = settings.get("chunk_bytes"), settings.get("delay")
+    if delay == 0 and chunk_bytes is not None:
+        raise UsageError(
+            "--chunk-bytes has no effect with --delay 0 (the whole poem is sent at once):"
+            " give a delay above 0, or drop --chunk-bytes"
+        )
     if delay == 0 or (chunk_bytes is None and delay is None):
         return PoetryServerFactory(poem)
     return SlowPoetryFactory(

@@ -15,6 +15,7 @@ from twisted.internet.error import (
 )
 from twisted.internet.testing import MemoryReactor, MemoryReactorClock, RaisingMemoryReactor
 from twisted.python.failure import Failure
+from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.catalog import bundled_names, load_poem
@@ -303,6 +304,31 @@ class GetCommandTests(SynchronousTestCase):
 
 class DemoCommandTests(SynchronousTestCase):
     """C{txpoetry demo} runs every service, uses each, and stops them."""
+
+    def report_line(self, run: CommandRun, label: str) -> str:
+        """Return the line of the demo's report that starts with ``label``."""
+        [line] = [x for x in run.out.getvalue().decode().splitlines() if x.startswith(label)]
+        return line
+
+    def test_slow_server_serves_chosen_poem(self) -> None:
+        """The slow server serves the poem the demo was given, not a fixed one."""
+        network = MemoryPoetryNetwork()
+        run = CommandRun(network.reactor, ["demo", "sonnet18"])
+        network.advance(1)  # long enough for the slow server's whole poem
+        self.assertEqual(self.successResultOf(run.result), 0)
+        line = self.report_line(run, "slow server")
+        self.assertIn(f" {len(load_poem('sonnet18'))} bytes in ", line)
+        self.assertTrue(line.endswith("as expected"), line)
+
+    def test_poem_from_file_paced_in_two_seconds(self) -> None:
+        """A long poem given by path is served by every service, the slow one within 2 s."""
+        path = FilePath(self.mktemp())
+        path.setContent(POEM * 2000)
+        network = MemoryPoetryNetwork()
+        run = CommandRun(network.reactor, ["demo", path.path])
+        network.advance(2)  # SLOW_MAX_CHUNKS chunks of the slow server, SLOW_DELAY apart
+        self.assertEqual(self.successResultOf(run.result), 0)
+        self.assertIn(f" {len(POEM) * 2000} bytes in ", self.report_line(run, "slow server"))
 
     def test_uses_every_service(self) -> None:
         """The demo reports each service's result as expected, prints the poem and exits 0."""

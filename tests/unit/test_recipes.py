@@ -14,6 +14,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
 from poetry.catalog import load_poem
+from poetry.errors import UsageError
 from poetry.graceful import GracefulServerService
 from poetry.recipes import POETRY, PROXY, TRANSFORM, normalized
 from poetry.server import PoetryServerFactory
@@ -134,10 +135,15 @@ class PoetryRecipeModeTests(SynchronousTestCase):
         self.assertIsInstance(self.factory_for(), PoetryServerFactory)
 
     def test_delay_zero_is_fast(self) -> None:
-        """A delay of 0 is the fast server, whatever the chunk size."""
-        self.assertIsInstance(
-            self.factory_for("--delay", "0", "--chunk-bytes", "3"), PoetryServerFactory
+        """A delay of 0 is the fast server."""
+        self.assertIsInstance(self.factory_for("--delay", "0"), PoetryServerFactory)
+
+    def test_chunk_bytes_with_delay_zero_refused(self) -> None:
+        """A chunk size with a delay of 0 could not take effect: it is a usage error."""
+        error = self.assertRaises(
+            UsageError, self.factory_for, "--delay", "0", "--chunk-bytes", "3"
         )
+        self.assertIn("--chunk-bytes has no effect with --delay 0", str(error))
 
     def test_chunk_alone_is_slow_at_tutorial_pace(self) -> None:
         """A chunk size alone means slow mode at one chunk a second."""
