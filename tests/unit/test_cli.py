@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from twisted.internet.defer import Deferred, ensureDeferred
@@ -18,6 +19,7 @@ from twisted.python.failure import Failure
 from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
 
+from poetry import cli
 from poetry.catalog import bundled_names, load_poem
 from poetry.cli import build_parser, run_command
 from poetry.errors import UsageError
@@ -62,6 +64,35 @@ class ParserTests(SynchronousTestCase):
     def test_get_needs_address(self) -> None:
         """C{get} needs at least one address."""
         self.assertUsageError(["get"])
+
+    def test_extra_argument_names_the_command(self) -> None:
+        """An argument a command does not take is reported under the command's name."""
+        line = self.assertUsageError(["serve", "tyger", "ecstasy"])
+        self.assertTrue(
+            line.startswith("txpoetry serve: error: unrecognized arguments: ecstasy"), line
+        )
+
+    def test_unknown_option_names_the_command(self) -> None:
+        """An option a command does not know is reported under the command's name."""
+        line = self.assertUsageError(["get", "10000", "--bogus"])
+        self.assertTrue(line.startswith("txpoetry get: error: unrecognized arguments: --bogus"))
+
+    def test_version(self) -> None:
+        """C{--version} prints the installed distribution's version and exits 0."""
+        stdout = io.StringIO()
+        self.patch(sys, "stdout", stdout)
+        error = self.assertRaises(SystemExit, build_parser().parse_args, ["--version"])
+        self.assertEqual(error.code, 0)
+        self.assertEqual(stdout.getvalue(), f"txpoetry {version('txpoetry')}\n")
+
+    def test_version_when_not_installed(self) -> None:
+        """Without installed metadata, C{--version} says the version is unknown."""
+
+        def not_installed(name: str) -> str:
+            raise PackageNotFoundError(name)
+
+        self.patch(cli, "version", not_installed)
+        self.assertIn("version unknown", cli.distribution_version())
 
     def test_get_help_names_address_forms(self) -> None:
         """C{get --help} names every form an address may take, IPv6 included."""
