@@ -64,6 +64,17 @@ class CommandLineTests(TestCase):
         server.transport.signalProcess("INT")
         self.assertEqual(await server.ended, 0, server.err)
 
+    async def test_get_interrupted(self) -> None:
+        """Ctrl-C during C{get} reports the fetch as interrupted, not as the server's fault."""
+        _, port = await self.serve("tyger", "--chunk-bytes", "10", "--delay", "0.5")
+        client = self.spawn("get", port)
+        await client.line_matching(rb": \d+ bytes$", stderr=True)  # the first chunk is in
+        client.transport.signalProcess("INT")
+        self.assertEqual(await client.ended, 1, client.err)
+        self.assertEqual(client.out, b"")
+        self.assertEqual(client.err.decode().splitlines()[-1], f"127.0.0.1:{port}: interrupted")
+        self.assertNotIn(b"non-clean", client.err)
+
     async def test_get_refused(self) -> None:
         """A fetch from a port with no server exits 1 with one line on stderr."""
         server, port = await self.serve()

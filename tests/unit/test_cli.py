@@ -24,7 +24,7 @@ from poetry.catalog import bundled_names, load_poem
 from poetry.cli import build_parser, run_command
 from poetry.errors import UsageError
 from poetry.testing import MemoryPoetryNetwork
-from tests.support import POEM, accept_client, assert_no_delayed_calls, netstring
+from tests.support import POEM, accept_client, assert_no_delayed_calls, begin_shutdown, netstring
 
 
 class CommandRun:
@@ -286,6 +286,44 @@ class GetCommandTests(SynchronousTestCase):
         )
         self.assertEqual(len(failure), 1)
         self.assertTrue(failure[0].startswith("127.0.0.1:10002: connection lost after 0 bytes"))
+
+    def test_interrupted_fetch(self) -> None:
+        """Stopped mid-poem (Ctrl-C), each unfinished fetch is reported interrupted; exit 1."""
+        run = CommandRun(self.reactor, ["get", "--quiet", "10001", "10002"])
+        first, first_transport = accept_client(self.reactor, 0)
+        second, _ = accept_client(self.reactor, 1)
+        second.dataReceived(POEM)
+        second.connectionLost(Failure(ConnectionDone()))
+        first.dataReceived(POEM[:5])
+        begin_shutdown(self.reactor)
+        self.assertEqual(self.successResultOf(run.result), 1)
+        self.assertEqual(run.err.getvalue(), "127.0.0.1:10001: interrupted\n")
+        self.assertEqual(run.out.getvalue(), POEM)
+        self.assertTrue(first_transport.disconnecting)
+
+    def test_interrupted_transform(self) -> None:
+        """Stopped while transforming, the original is printed with a warning; exit 1."""
+        run = self.get_hi_to_shout()
+        accept_client(self.reactor, 1)
+        begin_shutdown(self.reactor)
+        self.assertEqual(self.successResultOf(run.result), 1)
+        self.assertEqual(run.out.getvalue(), b"hi")
+        self.assertEqual(
+            run.err.getvalue(),
+            "127.0.0.1:10001: transform failed (interrupted); printing the original\n",
+        )
+
+    def test_no_transform_once_interrupted(self) -> None:
+        """Stopped while fetching, no transform is asked for, even of the poems that came."""
+        argv = ["get", "--quiet", "10001", "10003", "--transform", "shout"]
+        run = CommandRun(self.reactor, [*argv, "--transform-server", "10002"])
+        first, _ = accept_client(self.reactor, 0)
+        first.dataReceived(b"hi")
+        first.connectionLost(Failure(ConnectionDone()))
+        begin_shutdown(self.reactor)
+        self.assertEqual(self.successResultOf(run.result), 1)
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        self.assertEqual(run.out.getvalue(), b"hi")
 
     def get_hi_to_shout(self) -> CommandRun:
         """Run C{get --transform shout} and let the poetry server send C{hi}."""
