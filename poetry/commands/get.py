@@ -11,7 +11,7 @@ from twisted.python.failure import Failure
 
 from poetry.address import ADDRESS_FORMS, parse_address
 from poetry.errors import UsageError
-from poetry.fetch_many import FetchOutcome, fetch_many
+from poetry.fetch_many import FetchOutcome, fetch_one
 from poetry.progress import ProgressReport
 from poetry.transform_client import transform_poem
 from poetry.values import argument_type, positive_seconds
@@ -125,7 +125,8 @@ async def transform_all(
 async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[str]) -> int:
     """Fetch every address concurrently; print poems in order and failures on ``err``.
 
-    Progress goes to ``err`` unless ``--quiet``. Returns 0 when every fetch
+    Progress goes to ``err`` unless ``--quiet``, an entry per address given
+    (the same address given twice is fetched, and shown, twice). Returns 0 when every fetch
     succeeded and 1 otherwise. Stopped by a signal (SIGINT, SIGTERM), it
     reports each unfinished fetch as ``interrupted`` and returns 1.
     """
@@ -134,9 +135,16 @@ async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[st
         raise UsageError("--transform and --transform-server go together")
     interruption = Interruption(reactor)
     report = None if args.quiet else ProgressReport(err, addresses, live=err.isatty())
-    outcomes = await interruption.guard(
-        fetch_many(reactor, addresses, timeout=args.timeout, on_progress=report)
-    )
+    fetches = [
+        fetch_one(
+            reactor,
+            address,
+            timeout=args.timeout,
+            on_progress=None if report is None else report.listener(index),
+        )
+        for index, address in enumerate(addresses)
+    ]
+    outcomes: list[FetchOutcome] = await interruption.guard(gatherResults(fetches))
     if report is not None:
         report.finish()
     if args.transform is not None and not interruption.happened:

@@ -325,6 +325,18 @@ class GetCommandTests(SynchronousTestCase):
         self.assertEqual(len(self.reactor.tcpClients), 2)
         self.assertEqual(run.out.getvalue(), b"hi")
 
+    def test_repeated_address_fetched_twice(self) -> None:
+        """An address given twice is fetched twice, with progress for each fetch."""
+        run = CommandRun(self.reactor, ["get", "10001", "10001"])
+        for index in (0, 1):
+            protocol, _ = accept_client(self.reactor, index)
+            protocol.dataReceived(POEM)
+            protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(self.successResultOf(run.result), 0)
+        self.assertEqual(run.out.getvalue(), POEM * 2)
+        done = f"127.0.0.1:10001: done, {len(POEM)} bytes"
+        self.assertEqual(run.err.getvalue().splitlines().count(done), 2)
+
     def get_hi_to_shout(self) -> CommandRun:
         """Run C{get --transform shout} and let the poetry server send C{hi}."""
         run = CommandRun(
