@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
+from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import (
@@ -18,10 +20,15 @@ from poetry.errors import UsageError
 DEFAULT_HOST = "127.0.0.1"
 """The host of an address given as a bare port."""
 
-DEFAULT_LISTEN = "tcp:10000:interface=127.0.0.1"
-"""The server endpoint used when none is given."""
+
+def loopback_listen(port: int) -> str:
+    """Return the endpoint string for TCP ``port`` on 127.0.0.1 (a server's default)."""
+    return f"tcp:{port}:interface={DEFAULT_HOST}"
+
 
 _LOOPBACK = {"tcp": "127.0.0.1", "tcp6": "\\:\\:1"}
+_UNESCAPED_COLON = re.compile(r"(?<!\\):")
+_INTERFACE_VALUE = re.compile(r"(?<=:interface=)(.*?)(?=:\w+=|$)")
 
 DEFAULT_BACKLOG = 4096
 """The listen backlog of server commands unless the endpoint string sets its own.
@@ -55,16 +62,42 @@ def parse_port(text: str) -> int:
     return int(text)
 
 
+ADDRESS_FORMS = "HOST:PORT, [IPV6]:PORT or PORT"
+"""The forms an address to connect to may take, as help and error messages name them."""
+
+
 def parse_address(text: str) -> Address:
-    """Parse ``HOST:PORT``, ``[IPV6]:PORT`` or a bare ``PORT`` (on 127.0.0.1)."""
-    host, colon, port = text.rpartition(":")
-    if not colon:
+    """Parse ``HOST:PORT``, ``[IPV6]:PORT`` or a bare ``PORT`` (on 127.0.0.1).
+
+    Raises L{UsageError} naming what is wrong: the port, a bracketed host that
+    is not an IPv6 address, or the shape of the whole.
+    """
+    if text.isdigit():
         return Address(DEFAULT_HOST, parse_port(text))
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not host or ":" in host and not text.startswith("["):
-        raise UsageError(f"bad address {text!r}: expected HOST:PORT or PORT")
-    return Address(host, parse_port(port))
+    if text.startswith("["):
+        host, closing, rest = text[1:].partition("]")
+        if closing and rest.startswith(":"):
+            if not isIPv6Address(host):
+                raise UsageError(f"bad address {text!r}: {host!r} is not an IPv6 address")
+            return Address(host, parse_port(rest[1:]))
+    else:
+        host, colon, port = text.rpartition(":")
+        if colon and host and ":" not in host:
+            return Address(host, parse_port(port))
+    raise UsageError(f"bad address {text!r}: expected {ADDRESS_FORMS}")
+
+
+def _escape_interface(text: str) -> str:
+    r"""Escape the colons of an ``interface=`` value, so a plain IPv6 address can be given.
+
+    Twisted's endpoint syntax wants ``interface=\:\:1``; ``interface=::1`` is
+    accepted too. The value runs up to the next ``:name=`` parameter or the end.
+    """
+
+    def escape(value: re.Match[str]) -> str:
+        return _UNESCAPED_COLON.sub(r"\\:", value.group(1))
+
+    return _INTERFACE_VALUE.sub(escape, text)
 
 
 def listen_description(text: str) -> str:
@@ -72,14 +105,32 @@ def listen_description(text: str) -> str:
 
     A bare port number means TCP on 127.0.0.1; a ``tcp``/``tcp6`` endpoint that
     names no interface is bound to loopback (give ``interface=0.0.0.0`` to listen
-    on every interface).
+    on every interface). An IPv6 interface may be given with plain colons.
     """
     if text.isdigit():
         text = f"tcp:{text}"
     kind = text.split(":", 1)[0]
     if kind in _LOOPBACK and "interface=" not in text:
         text = f"{text}:interface={_LOOPBACK[kind]}"
-    return text
+    return _escape_interface(text)
+
+
+def _check_tcp(description: str) -> None:
+    """Raise L{ValueError} if a ``tcp``/``tcp6`` description has a bad port or interface.
+
+    Caught here, they would otherwise surface only when listening starts.
+    """
+    kind, *parts = (part.replace("\\:", ":") for part in _UNESCAPED_COLON.split(description))
+    if kind not in _LOOPBACK:
+        return
+    positional = [part for part in parts if "=" not in part]
+    named = dict(part.split("=", 1) for part in parts if "=" in part)
+    port = named.get("port", positional[0] if positional else "0")
+    if not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"port {port!r} is not a number from 0 to 65535")
+    interface = named.get("interface", positional[1] if len(positional) > 1 else "")
+    if interface and not (isIPAddress(interface) or isIPv6Address(interface)):
+        raise ValueError(f"interface {interface!r} is not an IP address")
 
 
 def with_default_backlog(description: str) -> str:
@@ -93,11 +144,14 @@ def with_default_backlog(description: str) -> str:
 def server_endpoint(reactor: object, text: str) -> IStreamServerEndpoint:
     """Build the server endpoint for ``text`` on ``reactor``, or raise L{UsageError}.
 
-    A TCP or UNIX endpoint gets a backlog of L{DEFAULT_BACKLOG} unless ``text``
-    gives one.
+    A ``tcp``/``tcp6`` endpoint's port and interface are checked here, so that
+    a port out of range or an interface that is not an IP address is bad input
+    (exit status 2), before anything tries to listen. A TCP or UNIX endpoint
+    gets a backlog of L{DEFAULT_BACKLOG} unless ``text`` gives one.
     """
     description = with_default_backlog(listen_description(text))
     try:
+        _check_tcp(description)
         return serverFromString(reactor, description)
     except (ValueError, TypeError, KeyError) as error:
         raise UsageError(f"bad endpoint {text!r}: {error}") from error

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NoReturn
 
 from twisted.internet.defer import Deferred, ensureDeferred
@@ -21,22 +22,59 @@ COMMANDS = (serve, transform, proxy, get, poems, demo)
 """The commands, each with ``NAME``, ``HELP``, ``add_arguments`` and ``run``."""
 
 
+DISTRIBUTION = "txpoetry"
+"""The name txpoetry is installed under, whose version ``--version`` prints."""
+
+
+def distribution_version() -> str:
+    """Return the installed version of txpoetry (or say it is not installed)."""
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "(version unknown: not installed)"
+
+
 class _Parser(argparse.ArgumentParser):
-    """An argument parser that reports a usage error in one line, exit status 2."""
+    """An argument parser that reports a usage error in one line, exit status 2.
+
+    An error is reported under the name of the command it concerns
+    (``txpoetry serve: error: ...``), arguments left over included.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.command_parsers: dict[str, argparse.ArgumentParser] = {}
 
     def error(self, message: str) -> NoReturn:
         """Print one line naming the problem and exit with status 2."""
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: None = None
+    ) -> argparse.Namespace:
+        """Parse ``args``; report arguments left over by the command that did not take them."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            parser = self.command_parsers.get(getattr(parsed, "command", ""), self)
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser for every ``txpoetry`` command."""
     parser = _Parser(prog="txpoetry", description="Twisted poetry services and clients.")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {distribution_version()}",
+        help="print the installed version of txpoetry and exit",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         sub = commands.add_parser(command.NAME, help=command.HELP, description=command.HELP)
         command.add_arguments(sub)
         sub.set_defaults(run=command.run)
+        parser.command_parsers[command.NAME] = sub
     return parser
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import IO
+import json
+from datetime import datetime, timezone
+from typing import IO, Any
 
 from twisted.logger import (
+    FileLogObserver,
     FilteringLogObserver,
     ILogObserver,
+    LogEvent,
     LogLevel,
     LogLevelFilterPredicate,
+    formatEvent,
     globalLogBeginner,
-    jsonFileLogObserver,
     textFileLogObserver,
 )
 
@@ -21,10 +25,51 @@ LOG_LEVELS = ("debug", "info", "warn", "error")
 """The names accepted by ``--log-level``: the least severe of txpoetry's events shown."""
 
 
+JSON_LINE_KEYS = ("time", "level", "namespace", "message")
+"""The keys every JSON line has (``traceback`` too when the event carries a failure)."""
+
+
+def _json_value(value: Any) -> bool:
+    """Tell whether ``value`` can be written as strict JSON (no NaN or infinity)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def json_line(event: LogEvent) -> str:
+    """Format ``event`` as one line holding one JSON object.
+
+    The object has ``time`` (ISO 8601, UTC, microseconds), ``level`` (its name),
+    ``namespace`` and ``message`` (the event rendered with
+    L{twisted.logger.formatEvent}), ``traceback`` when the event carries a
+    failure, and then the event's own fields that JSON can hold. Twisted's
+    ``log_*`` internals, and fields whose values JSON cannot hold, are left out;
+    so is an own field that has one of the keys above.
+    """
+    when = event.get("log_time")
+    record: dict[str, Any] = {
+        "time": None
+        if when is None
+        else datetime.fromtimestamp(when, timezone.utc).isoformat(timespec="microseconds"),
+        "level": getattr(event.get("log_level"), "name", None),
+        "namespace": event.get("log_namespace"),
+        "message": formatEvent(event),
+    }
+    failure = event.get("log_failure")
+    if failure is not None:
+        record["traceback"] = failure.getTraceback()
+    for key, value in event.items():
+        if not key.startswith("log_") and key not in record and _json_value(value):
+            record[key] = value
+    return json.dumps(record, allow_nan=False) + "\n"
+
+
 def log_observer(stream: IO[str], log_format: str = "text") -> ILogObserver:
     """Return an observer writing events to ``stream`` as text, or as JSON lines."""
     if log_format == "json":
-        return jsonFileLogObserver(stream)
+        return FileLogObserver(stream, json_line)
     return textFileLogObserver(stream)
 
 

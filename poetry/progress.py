@@ -2,43 +2,85 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+import os
+import shutil
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from poetry.address import Address
-from poetry.fetch_many import FetchState
+from poetry.fetch_many import FetchState, ProgressListener
+
+
+def terminal_columns(stream: IO[str]) -> int:
+    """Return the width of the terminal ``stream`` writes to.
+
+    When ``stream`` is not a terminal, fall back to L{shutil.get_terminal_size}
+    (``$COLUMNS``, then stdout's terminal, then 80).
+    """
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return shutil.get_terminal_size().columns
+
+
+def fit(line: str, width: int) -> str:
+    """Cut ``line`` to at most ``width`` characters, ending a cut line with ``...``."""
+    if len(line) <= width:
+        return line
+    if width <= 3:
+        return line[: max(width, 0)]
+    return line[: width - 3] + "..."
 
 
 class ProgressReport:
-    """A progress listener that writes to a text stream.
+    """Progress of several fetches, written to a text stream.
 
-    Live, it redraws one line with every address's bytes so far and state.
-    Otherwise it writes one line each time an address changes state, so a log
-    file is not flooded with a line per packet.
+    Live, it redraws one line with every fetch's bytes so far and state, cut to
+    the terminal's width (measured at each redraw, so a resized terminal is
+    followed), so that it never wraps onto a line it cannot redraw. Otherwise it
+    writes one line each time a fetch changes state, so a log file is not
+    flooded with a line per packet. Each fetch is its own entry, even when
+    several are from the same address.
     """
 
-    def __init__(self, stream: IO[str], addresses: Sequence[Address], live: bool) -> None:
+    def __init__(
+        self,
+        stream: IO[str],
+        addresses: Sequence[Address],
+        live: bool,
+        columns: Callable[[], int] | None = None,
+    ) -> None:
         self._stream = stream
         self._live = live
-        self._states: dict[Address, tuple[FetchState | None, int]] = {
-            address: (None, 0) for address in addresses
-        }
+        self._columns = columns if columns is not None else lambda: terminal_columns(stream)
+        self._addresses = list(addresses)
+        self._states: list[tuple[FetchState | None, int]] = [(None, 0)] * len(addresses)
 
-    def __call__(self, address: Address, state: FetchState, received: int) -> None:
-        """Record a change for ``address`` and show it."""
-        previous, _ = self._states[address]
-        self._states[address] = (state, received)
+    def listener(self, index: int) -> ProgressListener:
+        """Return the progress listener of the fetch at ``index`` of the addresses."""
+
+        def changed(address: Address, state: FetchState, received: int) -> None:
+            self._record(index, state, received)
+
+        return changed
+
+    def _record(self, index: int, state: FetchState, received: int) -> None:
+        """Record a change for the fetch at ``index`` and show it."""
+        previous, _ = self._states[index]
+        self._states[index] = (state, received)
         if self._live:
-            self._stream.write(f"\r{self.summary()}\x1b[K")
+            # One column is left free: some terminals wrap when the last one is written.
+            self._stream.write(f"\r{fit(self.summary(), self._columns() - 1)}\x1b[K")
         elif state is not previous:
-            self._stream.write(f"{address}: {describe(state, received)}\n")
+            self._stream.write(f"{self._addresses[index]}: {describe(state, received)}\n")
         self._stream.flush()
 
     def summary(self) -> str:
-        """Return every address's state on one line."""
+        """Return every fetch's state on one line."""
         return " | ".join(
             f"{address} {describe(state, received)}"
-            for address, (state, received) in self._states.items()
+            for address, (state, received) in zip(self._addresses, self._states, strict=True)
         )
 
     def finish(self) -> None:
@@ -49,7 +91,7 @@ class ProgressReport:
 
 
 def describe(state: FetchState | None, received: int) -> str:
-    """Describe one address's state in a few words."""
+    """Describe one fetch's state in a few words."""
     if state is None:
         return "connecting"
     if state is FetchState.RECEIVING:

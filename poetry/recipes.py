@@ -16,7 +16,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IProtocolFactory
 from twisted.python import usage
 
-from poetry.address import DEFAULT_LISTEN, Address, parse_address, server_endpoint
+from poetry.address import ADDRESS_FORMS, Address, loopback_listen, parse_address, server_endpoint
 from poetry.catalog import DEFAULT_POEM, load_poem
 from poetry.client import get_poetry
 from poetry.descriptors import connection_budget
@@ -61,13 +61,17 @@ class Setting:
         return f"{self.help} (default %(default)s)"
 
 
-LISTEN = Setting(
-    "listen",
-    DEFAULT_LISTEN,
-    str,
-    "Twisted server endpoint; tcp:0 picks a free port",
-    "ENDPOINT",
-)
+def listen_setting(default_port: int) -> Setting:
+    """Return the ``--listen`` setting of a service whose default port is ``default_port``."""
+    return Setting(
+        "listen",
+        loopback_listen(default_port),
+        str,
+        "Twisted server endpoint; tcp:0 picks a free port",
+        "ENDPOINT",
+    )
+
+
 GRACE = Setting(
     "grace",
     DEFAULT_GRACE_PERIOD,
@@ -93,12 +97,17 @@ class ServiceRecipe:
     description: str
     settings: tuple[Setting, ...]
     build_factory: Callable[[Any, Settings], IProtocolFactory]
+    default_port: int
     poem_argument: bool = False
 
     @property
     def all_settings(self) -> tuple[Setting, ...]:
-        """Every setting of the service: its own, and those that every server has."""
-        return (LISTEN, *self.settings, GRACE, MAX_CONNECTIONS)
+        """Every setting of the service: its own, and those every server has.
+
+        Each service listens on its own port of 127.0.0.1 by default, so that all
+        of them can run side by side without an endpoint given.
+        """
+        return (listen_setting(self.default_port), *self.settings, GRACE, MAX_CONNECTIONS)
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add this service's settings to a command-line parser."""
@@ -179,9 +188,17 @@ DELAY = Setting(
 
 
 def _poetry_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
-    """Build the fast poetry server's factory, or the slow one's when pacing is asked for."""
+    """Build the fast poetry server's factory, or the slow one's when pacing is asked for.
+
+    A chunk size given with a delay of 0 is refused, since it could not take effect.
+    """
     poem = load_poem(settings["poem"])
     chunk_bytes, delay = settings.get("chunk_bytes"), settings.get("delay")
+    if delay == 0 and chunk_bytes is not None:
+        raise UsageError(
+            "--chunk-bytes has no effect with --delay 0 (the whole poem is sent at once):"
+            " give a delay above 0, or drop --chunk-bytes"
+        )
     if delay == 0 or (chunk_bytes is None and delay is None):
         return PoetryServerFactory(poem)
     return SlowPoetryFactory(
@@ -197,6 +214,7 @@ POETRY = ServiceRecipe(
     description="Serve a poem to every client that connects (all at once, or slowly), then close.",
     settings=(CHUNK_BYTES, DELAY),
     build_factory=_poetry_factory,
+    default_port=10000,
     poem_argument=True,
 )
 """The poetry server."""
@@ -230,12 +248,18 @@ TRANSFORM = ServiceRecipe(
     description="Transform poems on request: one netstring '<transform>.<poem>' in, one out.",
     settings=(MAX_LENGTH, IDLE_TIMEOUT),
     build_factory=_transform_factory,
+    default_port=10001,
 )
 """The transform service."""
 
 
 UPSTREAM = Setting(
-    "upstream", None, parse_address, "the poetry server to fetch from", "HOST:PORT", required=True
+    "upstream",
+    None,
+    parse_address,
+    f"the poetry server to fetch from: {ADDRESS_FORMS}",
+    "HOST:PORT",
+    required=True,
 )
 CACHE_TTL = Setting(
     "cache-ttl",
@@ -271,5 +295,6 @@ PROXY = ServiceRecipe(
     description="Serve an upstream poetry server's poem, fetched once and cached.",
     settings=(UPSTREAM, CACHE_TTL, UPSTREAM_TIMEOUT),
     build_factory=_proxy_factory,
+    default_port=10002,
 )
 """The caching proxy."""

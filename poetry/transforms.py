@@ -7,6 +7,7 @@ never make a transform fail.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 Transform = Callable[[bytes], bytes]
@@ -34,14 +35,36 @@ def _shout(text: str) -> str:
     return text.upper()
 
 
+_WORD_START = re.compile(r"(?<!\S)([^\w\s]*)(\w)")
+"""The start of a whitespace-separated word: any marks before it, then its first letter."""
+
+_LINE_BREAK = re.compile(r"(\r?\n)")
+"""A line break: LF, or CR LF."""
+
+
 def _title_case(text: str) -> str:
-    """Capitalize every word."""
-    return text.title()
+    """Capitalize the first letter of each whitespace-separated word, and nothing else.
+
+    The rest of each word is left as it was: "swell'd" becomes "Swell'd" and
+    '"tyger' becomes '"Tyger'.
+    """
+    return _WORD_START.sub(lambda word: word.group(1) + word.group(2).title(), text)
 
 
 def _reverse_lines(text: str) -> str:
-    """Put the lines in reverse order."""
-    return "".join(reversed(text.splitlines(keepends=True)))
+    """Put the lines in reverse order.
+
+    Line breaks (LF or CR LF) stay where they were: the poem ends with a line
+    break if, and only if, it did before. Two corners cannot be kept: a poem
+    with no final break that starts with a blank line ends with that blank line
+    (which looks like a final break), and a line ending in a bare CR (a CR not
+    followed by LF) may have that CR join the LF it is moved in front of.
+    """
+    pieces = _LINE_BREAK.split(text)
+    lines, breaks = pieces[0::2], [*pieces[1::2], ""]
+    if lines[-1] == "":  # the poem ends with a line break: nothing follows it
+        del lines[-1], breaks[-1]
+    return "".join(line + end for line, end in zip(reversed(lines), breaks, strict=True))
 
 
 TRANSFORMS: Mapping[str, Transform] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Awaitable
 from typing import IO, Any
 
@@ -19,13 +20,26 @@ NAME = "demo"
 HELP = "run a fast and a slow poetry server, the transform service and the proxy; use each"
 
 SLOW_CHUNK_BYTES = 100
+"""The slow server's chunk size, unless the poem would then take more than L{SLOW_MAX_CHUNKS}."""
+SLOW_MAX_CHUNKS = 40
+"""The most chunks the slow server sends, so that any poem is paced out in two seconds."""
 SLOW_DELAY = 0.05
 TIMEOUT = 10.0
 
 
+def slow_chunk_bytes(poem: bytes) -> int:
+    """Return the slow server's chunk size for ``poem``: 100 bytes, more for a long poem."""
+    return max(SLOW_CHUNK_BYTES, math.ceil(len(poem) / SLOW_MAX_CHUNKS))
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the poem to demonstrate with."""
-    parser.add_argument("poem", nargs="?", default=DEFAULT_POEM, help="a bundled poem's name")
+    parser.add_argument(
+        "poem",
+        nargs="?",
+        default=DEFAULT_POEM,
+        help="a bundled poem's name or a file path (default %(default)s)",
+    )
 
 
 class Demo:
@@ -68,13 +82,14 @@ class Demo:
 
 async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[str]) -> int:
     """Start the four services, fetch through each, print a report and the poem, stop."""
-    poem, slow_poem = load_poem(args.poem), load_poem("tyger")
+    poem = load_poem(args.poem)
+    chunk_bytes = slow_chunk_bytes(poem)
     demo = Demo(reactor, out)
     demo.say("txpoetry demo: four services on free ports of 127.0.0.1")
     try:
         fast = await demo.start(POETRY, "fast server", poem=args.poem)
         slow = await demo.start(
-            POETRY, "slow server", poem="tyger", chunk_bytes=SLOW_CHUNK_BYTES, delay=SLOW_DELAY
+            POETRY, "slow server", poem=args.poem, chunk_bytes=chunk_bytes, delay=SLOW_DELAY
         )
         transform = await demo.start(TRANSFORM, "transform service")
         proxy = await demo.start(PROXY, "caching proxy", upstream=fast)
@@ -84,9 +99,7 @@ async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[st
             return get_poetry(reactor, address.host, address.port, timeout=TIMEOUT)
 
         await demo.timed(f"fast server ({args.poem})", fetch(fast), poem)
-        await demo.timed(
-            f"slow server (tyger, {SLOW_CHUNK_BYTES} B/{SLOW_DELAY} s)", fetch(slow), slow_poem
-        )
+        await demo.timed(f"slow server ({chunk_bytes} B/{SLOW_DELAY} s)", fetch(slow), poem)
         await demo.timed("proxy, first request (miss)", fetch(proxy), poem)
         await demo.timed("proxy, second request (hit)", fetch(proxy), poem)
         lowered = await demo.timed(

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from twisted.internet.defer import Deferred, TimeoutError, gatherResults
+from twisted.internet.defer import CancelledError, Deferred, TimeoutError, gatherResults
 from twisted.python.failure import Failure
 
-from poetry.address import parse_address
+from poetry.address import ADDRESS_FORMS, parse_address
 from poetry.errors import UsageError
-from poetry.fetch_many import FetchOutcome, fetch_many
+from poetry.fetch_many import FetchOutcome, fetch_one
 from poetry.progress import ProgressReport
 from poetry.transform_client import transform_poem
 from poetry.values import argument_type, positive_seconds
+
+T = TypeVar("T")
 
 NAME = "get"
 HELP = "fetch poems from poetry servers and print them in the order given"
@@ -25,7 +27,12 @@ DEFAULT_TIMEOUT = 30.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the addresses and the timeout."""
-    parser.add_argument("addresses", nargs="+", metavar="ADDRESS", help="HOST:PORT or PORT")
+    parser.add_argument(
+        "addresses",
+        nargs="+",
+        metavar="ADDRESS",
+        help=f"{ADDRESS_FORMS} (a bare PORT is on 127.0.0.1)",
+    )
     parser.add_argument(
         "--transform", metavar="NAME", help="apply this transform to each poem fetched"
     )
@@ -33,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--transform-server",
         type=argument_type(parse_address),
         metavar="ADDRESS",
-        help="the transform service to use with --transform (HOST:PORT or PORT)",
+        help=f"the transform service to use with --transform ({ADDRESS_FORMS})",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="show no progress on stderr while poems arrive"
@@ -47,15 +54,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class Interruption:
+    """Cancel what the command waits for once the reactor begins to shut down.
+
+    SIGINT (Ctrl-C) and SIGTERM stop the reactor, and stopping it drops every
+    open connection, which a fetch would report as the server's fault. Told
+    first, in the reactor's ``before shutdown`` phase, this cancels the work
+    instead, so that each unfinished fetch is reported as interrupted.
+    """
+
+    def __init__(self, reactor: Any) -> None:
+        self.happened = False
+        self._waiting: list[Deferred[Any]] = []
+        reactor.addSystemEventTrigger("before", "shutdown", self.interrupt)
+
+    def guard(self, work: Deferred[T]) -> Deferred[T]:
+        """Cancel ``work`` if the command is interrupted; return it."""
+        self._waiting.append(work)
+        return work
+
+    def interrupt(self) -> None:
+        """Cancel everything still waited for."""
+        self.happened = True
+        for work in self._waiting:
+            work.cancel()
+
+
 def describe_failure(failure: Failure) -> str:
     """Return a one-line reason for a failed fetch."""
+    if isinstance(failure.value, CancelledError):
+        return "interrupted"
     if isinstance(failure.value, TimeoutError):
         return f"timed out after {failure.value.args[0]} seconds"
     return failure.getErrorMessage()
 
 
 async def transform_all(
-    reactor: Any, outcomes: list[FetchOutcome], args: argparse.Namespace, err: IO[str]
+    reactor: Any,
+    outcomes: list[FetchOutcome],
+    args: argparse.Namespace,
+    err: IO[str],
+    interruption: Interruption,
 ) -> list[FetchOutcome]:
     """Transform every fetched poem at once; keep the original, with a warning, on failure."""
 
@@ -78,25 +117,39 @@ async def transform_all(
             return outcome
         return replace(outcome, poem=poem)
 
-    return list(await gatherResults([Deferred.fromCoroutine(transform(o)) for o in outcomes]))
+    transforms = gatherResults([Deferred.fromCoroutine(transform(o)) for o in outcomes])
+    transformed: list[FetchOutcome] = await interruption.guard(transforms)
+    return transformed
 
 
 async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[str]) -> int:
     """Fetch every address concurrently; print poems in order and failures on ``err``.
 
-    Progress goes to ``err`` unless ``--quiet``. Returns 0 when every fetch
-    succeeded and 1 otherwise.
+    Progress goes to ``err`` unless ``--quiet``, an entry per address given
+    (the same address given twice is fetched, and shown, twice). Returns 0 when every fetch
+    succeeded and 1 otherwise. Stopped by a signal (SIGINT, SIGTERM), it
+    reports each unfinished fetch as ``interrupted`` and returns 1.
     """
     addresses = [parse_address(text) for text in args.addresses]
     if (args.transform is None) != (args.transform_server is None):
         raise UsageError("--transform and --transform-server go together")
+    interruption = Interruption(reactor)
     report = None if args.quiet else ProgressReport(err, addresses, live=err.isatty())
-    outcomes = await fetch_many(reactor, addresses, timeout=args.timeout, on_progress=report)
+    fetches = [
+        fetch_one(
+            reactor,
+            address,
+            timeout=args.timeout,
+            on_progress=None if report is None else report.listener(index),
+        )
+        for index, address in enumerate(addresses)
+    ]
+    outcomes: list[FetchOutcome] = await interruption.guard(gatherResults(fetches))
     if report is not None:
         report.finish()
-    if args.transform is not None:
-        outcomes = await transform_all(reactor, outcomes, args, err)
-    status = 0
+    if args.transform is not None and not interruption.happened:
+        outcomes = await transform_all(reactor, outcomes, args, err, interruption)
+    status = 1 if interruption.happened else 0
     for outcome in outcomes:
         if outcome.failure is not None:
             err.write(f"{outcome.address}: {describe_failure(outcome.failure)}\n")

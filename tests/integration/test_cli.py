@@ -64,6 +64,17 @@ class CommandLineTests(TestCase):
         server.transport.signalProcess("INT")
         self.assertEqual(await server.ended, 0, server.err)
 
+    async def test_get_interrupted(self) -> None:
+        """Ctrl-C during C{get} reports the fetch as interrupted, not as the server's fault."""
+        _, port = await self.serve("tyger", "--chunk-bytes", "10", "--delay", "0.5")
+        client = self.spawn("get", port)
+        await client.line_matching(rb": \d+ bytes$", stderr=True)  # the first chunk is in
+        client.transport.signalProcess("INT")
+        self.assertEqual(await client.ended, 1, client.err)
+        self.assertEqual(client.out, b"")
+        self.assertEqual(client.err.decode().splitlines()[-1], f"127.0.0.1:{port}: interrupted")
+        self.assertNotIn(b"non-clean", client.err)
+
     async def test_get_refused(self) -> None:
         """A fetch from a port with no server exits 1 with one line on stderr."""
         server, port = await self.serve()
@@ -81,6 +92,23 @@ class CommandLineTests(TestCase):
         self.assertEqual(server.out, b"")
         [line] = server.err.decode().splitlines()
         self.assertIn("no such poem", line)
+
+    async def test_plain_ipv6_interface(self) -> None:
+        """C{--listen tcp:0:interface=::1} serves on IPv6 loopback, fetched as [::1]:PORT."""
+        server = self.spawn("serve", "tyger", "--listen", "tcp:0:interface=::1")
+        match = await server.line_matching(rb"^listening on \[::1\]:(\d+)$")
+        self.assertIsNotNone(match, server.err)
+        assert match is not None
+        client = self.spawn("get", "--quiet", f"[::1]:{match.group(1).decode()}")
+        self.assertEqual(await client.ended, 0, client.err)
+        self.assertEqual(client.out, load_poem("tyger"))
+
+    async def test_bad_interface(self) -> None:
+        """An interface that is not an IP address exits 2 with one line on stderr."""
+        server = self.spawn("serve", "--listen", "tcp:0:interface=foo")
+        self.assertEqual(await server.ended, 2)
+        [line] = server.err.decode().splitlines()
+        self.assertIn("txpoetry serve: error: bad endpoint", line)
 
     async def test_reader_gone(self) -> None:
         """When the reader of stdout goes away, the command ends quietly with status 1."""

@@ -48,3 +48,11 @@ class TwistdPluginTests(TestCase):
         server = self.twistd("poetry", "no-such-poem")
         self.assertEqual(await server.ended, 2)
         self.assertIn(b"no such poem", server.err)
+
+    async def test_bad_endpoint(self) -> None:
+        """An endpoint that cannot be listened on stops twistd with status 2 and one line."""
+        for endpoint in ["bogus:x", "tcp:0:interface=foo", "tcp:99999"]:
+            server = self.twistd("poetry", "--listen", endpoint)
+            self.assertEqual(await server.ended, 2, server.out + server.err)
+            [line] = server.err.decode().splitlines()
+            self.assertIn("bad endpoint", line)

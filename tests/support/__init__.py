@@ -41,6 +41,16 @@ def accept_client(reactor: MemoryReactor, index: int = -1) -> tuple[IProtocol, S
     return protocol, transport
 
 
+def begin_shutdown(reactor: MemoryReactor) -> None:
+    """Run the ``before shutdown`` triggers added to ``reactor``, as a real reactor's stop does.
+
+    A real reactor stopped by SIGINT or SIGTERM runs these first, then drops
+    every connection; a test can then drop the connections it holds itself.
+    """
+    for trigger, args, kwargs in reactor.triggers.get("before", {}).get("shutdown", []):
+        trigger(*args, **kwargs)
+
+
 def assert_no_delayed_calls(testcase: SynchronousTestCase, clock: Clock) -> None:
     """Fail ``testcase`` if ``clock`` still has calls scheduled."""
     testcase.assertEqual(clock.getDelayedCalls(), [])

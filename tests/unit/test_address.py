@@ -37,19 +37,36 @@ class ParseAddressTests(SynchronousTestCase):
         self.assertEqual(str(Address("::1", 7)), "[::1]:7")
         self.assertEqual(str(Address("localhost", 7)), "localhost:7")
 
+    def assertBadAddress(self, text: str) -> str:
+        """Assert ``text`` is refused as a bad address; return the message."""
+        message = str(self.assertRaises(UsageError, parse_address, text))
+        self.assertTrue(message.startswith(f"bad address {text!r}: "), message)
+        return message
+
     def test_bad_ports(self) -> None:
         """Ports that are not numbers from 1 to 65535 are usage errors naming the port."""
-        for text in ["0", "65536", "abc", "-1", "host:", "host:http", ""]:
+        for text in ["0", "65536", "host:", "host:http", "[::1]:0"]:
             error = self.assertRaises(UsageError, parse_address, text)
             self.assertIn("bad port", str(error), text)
 
+    def test_not_an_address(self) -> None:
+        """Text that is no address at all is a bad address, and the message names the forms."""
+        for text in ["foo", "", "-1", "[::1]", "[::1]10", "[::1:10"]:
+            self.assertIn("expected HOST:PORT, [IPV6]:PORT or PORT", self.assertBadAddress(text))
+
     def test_unbracketed_ipv6(self) -> None:
         """An IPv6 host without brackets is ambiguous and refused."""
-        self.assertRaises(UsageError, parse_address, "::1:10000")
+        self.assertBadAddress("::1:10000")
 
     def test_missing_host(self) -> None:
         """An address with an empty host is refused."""
-        self.assertRaises(UsageError, parse_address, ":10000")
+        self.assertBadAddress(":10000")
+
+    def test_bracketed_host_must_be_ipv6(self) -> None:
+        """A bracketed host that is not an IPv6 address is refused, never looked up."""
+        for host in ["zz", "127.0.0.1", "example.org"]:
+            message = self.assertBadAddress(f"[{host}]:10")
+            self.assertIn(f"{host!r} is not an IPv6 address", message)
 
 
 class ListenDescriptionTests(SynchronousTestCase):
@@ -71,9 +88,44 @@ class ListenDescriptionTests(SynchronousTestCase):
         """An explicit interface is kept."""
         self.assertEqual(listen_description("tcp:0:interface=0.0.0.0"), "tcp:0:interface=0.0.0.0")
 
+    def test_ipv6_interface_escaped(self) -> None:
+        """A plain IPv6 interface has its colons escaped for Twisted's endpoint syntax."""
+        self.assertEqual(listen_description("tcp:0:interface=::1"), "tcp:0:interface=\\:\\:1")
+
+    def test_ipv6_interface_before_other_parameters(self) -> None:
+        """Only the interface's own colons are escaped, not those between parameters."""
+        self.assertEqual(
+            listen_description("tcp6:0:interface=fe80::1%lo:backlog=5"),
+            "tcp6:0:interface=fe80\\:\\:1%lo:backlog=5",
+        )
+
+    def test_escaped_interface_kept(self) -> None:
+        """An interface already escaped the Twisted way is left as it is."""
+        self.assertEqual(listen_description("tcp:0:interface=\\:\\:1"), "tcp:0:interface=\\:\\:1")
+
+    def test_listens_on_plain_ipv6_interface(self) -> None:
+        """C{tcp:0:interface=::1} listens on ::1."""
+        reactor = MemoryReactor()
+        server_endpoint(reactor, "tcp:0:interface=::1").listen(Factory())
+        [(_port, _factory, _backlog, interface)] = reactor.tcpServers
+        self.assertEqual(interface, "::1")
+
     def test_other_endpoints_untouched(self) -> None:
         """Non-TCP endpoints are passed through."""
         self.assertEqual(listen_description("unix:/tmp/poetry.sock"), "unix:/tmp/poetry.sock")
+
+    def test_interface_not_an_address(self) -> None:
+        """An interface that is not an IP address is a usage error, before listening."""
+        error = self.assertRaises(
+            UsageError, server_endpoint, MemoryReactor(), "tcp:0:interface=foo"
+        )
+        self.assertIn("interface 'foo' is not an IP address", str(error))
+
+    def test_port_out_of_range(self) -> None:
+        """A TCP port over 65535 is a usage error, before listening."""
+        for text in ["tcp:65536", "tcp6:port=70000", "99999"]:
+            error = self.assertRaises(UsageError, server_endpoint, MemoryReactor(), text)
+            self.assertIn("is not a number from 0 to 65535", str(error), text)
 
     def test_bad_endpoints(self) -> None:
         """Unknown endpoint types, bad ports and unknown options are usage errors."""

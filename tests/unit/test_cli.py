@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from twisted.internet.defer import Deferred, ensureDeferred
@@ -15,13 +16,15 @@ from twisted.internet.error import (
 )
 from twisted.internet.testing import MemoryReactor, MemoryReactorClock, RaisingMemoryReactor
 from twisted.python.failure import Failure
+from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
 
+from poetry import cli
 from poetry.catalog import bundled_names, load_poem
 from poetry.cli import build_parser, run_command
 from poetry.errors import UsageError
 from poetry.testing import MemoryPoetryNetwork
-from tests.support import POEM, accept_client, assert_no_delayed_calls, netstring
+from tests.support import POEM, accept_client, assert_no_delayed_calls, begin_shutdown, netstring
 
 
 class CommandRun:
@@ -61,6 +64,43 @@ class ParserTests(SynchronousTestCase):
     def test_get_needs_address(self) -> None:
         """C{get} needs at least one address."""
         self.assertUsageError(["get"])
+
+    def test_extra_argument_names_the_command(self) -> None:
+        """An argument a command does not take is reported under the command's name."""
+        line = self.assertUsageError(["serve", "tyger", "ecstasy"])
+        self.assertTrue(
+            line.startswith("txpoetry serve: error: unrecognized arguments: ecstasy"), line
+        )
+
+    def test_unknown_option_names_the_command(self) -> None:
+        """An option a command does not know is reported under the command's name."""
+        line = self.assertUsageError(["get", "10000", "--bogus"])
+        self.assertTrue(line.startswith("txpoetry get: error: unrecognized arguments: --bogus"))
+
+    def test_version(self) -> None:
+        """C{--version} prints the installed distribution's version and exits 0."""
+        stdout = io.StringIO()
+        self.patch(sys, "stdout", stdout)
+        error = self.assertRaises(SystemExit, build_parser().parse_args, ["--version"])
+        self.assertEqual(error.code, 0)
+        self.assertEqual(stdout.getvalue(), f"txpoetry {version('txpoetry')}\n")
+
+    def test_version_when_not_installed(self) -> None:
+        """Without installed metadata, C{--version} says the version is unknown."""
+
+        def not_installed(name: str) -> str:
+            raise PackageNotFoundError(name)
+
+        self.patch(cli, "version", not_installed)
+        self.assertIn("version unknown", cli.distribution_version())
+
+    def test_get_help_names_address_forms(self) -> None:
+        """C{get --help} names every form an address may take, IPv6 included."""
+        stdout = io.StringIO()
+        self.patch(sys, "stdout", stdout)
+        error = self.assertRaises(SystemExit, build_parser().parse_args, ["get", "--help"])
+        self.assertEqual(error.code, 0)
+        self.assertIn("ADDRESS HOST:PORT, [IPV6]:PORT or PORT", " ".join(stdout.getvalue().split()))
 
     def test_timeout_must_be_positive(self) -> None:
         """A zero, negative or non-numeric timeout is a usage error."""
@@ -124,6 +164,23 @@ class ServeCommandTests(SynchronousTestCase):
         [(port, factory, _backlog, interface)] = reactor.tcpServers
         self.assertEqual((port, interface), (10000, "127.0.0.1"))
         self.assertEqual(factory.wrappedFactory.poem, load_poem("ecstasy"))
+
+    def default_interface_and_port(self, argv: list[str]) -> tuple[str, int]:
+        """Run a server command given no endpoint; return where it listens."""
+        reactor = MemoryReactor()
+        CommandRun(reactor, argv)
+        [(port, _factory, _backlog, interface)] = reactor.tcpServers
+        return interface, port
+
+    def test_transform_default_port(self) -> None:
+        """With no endpoint, the transform service listens on port 10001 of 127.0.0.1."""
+        self.assertEqual(self.default_interface_and_port(["transform"]), ("127.0.0.1", 10001))
+
+    def test_proxy_default_port(self) -> None:
+        """With no endpoint, the caching proxy listens on port 10002 of 127.0.0.1."""
+        self.assertEqual(
+            self.default_interface_and_port(["proxy", "--upstream", "10000"]), ("127.0.0.1", 10002)
+        )
 
     def test_announces_address(self) -> None:
         """Once listening, one line gives the real address."""
@@ -230,6 +287,56 @@ class GetCommandTests(SynchronousTestCase):
         self.assertEqual(len(failure), 1)
         self.assertTrue(failure[0].startswith("127.0.0.1:10002: connection lost after 0 bytes"))
 
+    def test_interrupted_fetch(self) -> None:
+        """Stopped mid-poem (Ctrl-C), each unfinished fetch is reported interrupted; exit 1."""
+        run = CommandRun(self.reactor, ["get", "--quiet", "10001", "10002"])
+        first, first_transport = accept_client(self.reactor, 0)
+        second, _ = accept_client(self.reactor, 1)
+        second.dataReceived(POEM)
+        second.connectionLost(Failure(ConnectionDone()))
+        first.dataReceived(POEM[:5])
+        begin_shutdown(self.reactor)
+        self.assertEqual(self.successResultOf(run.result), 1)
+        self.assertEqual(run.err.getvalue(), "127.0.0.1:10001: interrupted\n")
+        self.assertEqual(run.out.getvalue(), POEM)
+        self.assertTrue(first_transport.disconnecting)
+
+    def test_interrupted_transform(self) -> None:
+        """Stopped while transforming, the original is printed with a warning; exit 1."""
+        run = self.get_hi_to_shout()
+        accept_client(self.reactor, 1)
+        begin_shutdown(self.reactor)
+        self.assertEqual(self.successResultOf(run.result), 1)
+        self.assertEqual(run.out.getvalue(), b"hi")
+        self.assertEqual(
+            run.err.getvalue(),
+            "127.0.0.1:10001: transform failed (interrupted); printing the original\n",
+        )
+
+    def test_no_transform_once_interrupted(self) -> None:
+        """Stopped while fetching, no transform is asked for, even of the poems that came."""
+        argv = ["get", "--quiet", "10001", "10003", "--transform", "shout"]
+        run = CommandRun(self.reactor, [*argv, "--transform-server", "10002"])
+        first, _ = accept_client(self.reactor, 0)
+        first.dataReceived(b"hi")
+        first.connectionLost(Failure(ConnectionDone()))
+        begin_shutdown(self.reactor)
+        self.assertEqual(self.successResultOf(run.result), 1)
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        self.assertEqual(run.out.getvalue(), b"hi")
+
+    def test_repeated_address_fetched_twice(self) -> None:
+        """An address given twice is fetched twice, with progress for each fetch."""
+        run = CommandRun(self.reactor, ["get", "10001", "10001"])
+        for index in (0, 1):
+            protocol, _ = accept_client(self.reactor, index)
+            protocol.dataReceived(POEM)
+            protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(self.successResultOf(run.result), 0)
+        self.assertEqual(run.out.getvalue(), POEM * 2)
+        done = f"127.0.0.1:10001: done, {len(POEM)} bytes"
+        self.assertEqual(run.err.getvalue().splitlines().count(done), 2)
+
     def get_hi_to_shout(self) -> CommandRun:
         """Run C{get --transform shout} and let the poetry server send C{hi}."""
         run = CommandRun(
@@ -278,6 +385,31 @@ class GetCommandTests(SynchronousTestCase):
 
 class DemoCommandTests(SynchronousTestCase):
     """C{txpoetry demo} runs every service, uses each, and stops them."""
+
+    def report_line(self, run: CommandRun, label: str) -> str:
+        """Return the line of the demo's report that starts with ``label``."""
+        [line] = [x for x in run.out.getvalue().decode().splitlines() if x.startswith(label)]
+        return line
+
+    def test_slow_server_serves_chosen_poem(self) -> None:
+        """The slow server serves the poem the demo was given, not a fixed one."""
+        network = MemoryPoetryNetwork()
+        run = CommandRun(network.reactor, ["demo", "sonnet18"])
+        network.advance(1)  # long enough for the slow server's whole poem
+        self.assertEqual(self.successResultOf(run.result), 0)
+        line = self.report_line(run, "slow server")
+        self.assertIn(f" {len(load_poem('sonnet18'))} bytes in ", line)
+        self.assertTrue(line.endswith("as expected"), line)
+
+    def test_poem_from_file_paced_in_two_seconds(self) -> None:
+        """A long poem given by path is served by every service, the slow one within 2 s."""
+        path = FilePath(self.mktemp())
+        path.setContent(POEM * 2000)
+        network = MemoryPoetryNetwork()
+        run = CommandRun(network.reactor, ["demo", path.path])
+        network.advance(2)  # SLOW_MAX_CHUNKS chunks of the slow server, SLOW_DELAY apart
+        self.assertEqual(self.successResultOf(run.result), 0)
+        self.assertIn(f" {len(POEM) * 2000} bytes in ", self.report_line(run, "slow server"))
 
     def test_uses_every_service(self) -> None:
         """The demo reports each service's result as expected, prints the poem and exits 0."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 from twisted.logger import Logger, LogLevel
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.logs import log_observer, service_log_observer
+from poetry.logs import json_line, log_observer, service_log_observer
 
 
 def emit(log_format: str) -> str:
@@ -17,6 +19,16 @@ def emit(log_format: str) -> str:
     log = Logger(namespace="poetry.server", observer=log_observer(stream, log_format))
     log.emit(LogLevel.info, "poem served to {peer} ({size} bytes)", peer="127.0.0.1:5", size=42)
     return stream.getvalue()
+
+
+def json_record(**fields: Any) -> dict[str, Any]:
+    """Log one event with ``fields`` through the JSON observer; return the one object written."""
+    stream = io.StringIO()
+    log = Logger(namespace="poetry.server", observer=log_observer(stream, "json"))
+    log.emit(LogLevel.warn, "served {size} bytes", **fields)
+    [line] = stream.getvalue().splitlines()
+    record: dict[str, Any] = json.loads(line)
+    return record
 
 
 def emit_through_service_filter(namespace: str, level: LogLevel, shown: str = "info") -> str:
@@ -35,12 +47,51 @@ class LogObserverTests(SynchronousTestCase):
         line = emit("text")
         self.assertIn("[poetry.server#info] poem served to 127.0.0.1:5 (42 bytes)", line)
 
+    def test_json_one_object_per_line(self) -> None:
+        """The JSON format writes one JSON object per line, with nothing before it."""
+        output = emit("json")
+        self.assertTrue(output.endswith("\n"))
+        [line] = output.splitlines()
+        self.assertIsInstance(json.loads(line), dict)
+
     def test_json_keeps_fields(self) -> None:
-        """The JSON format keeps each field as data, one object per line."""
-        [line] = emit("json").strip("\x1e").splitlines()
-        event = json.loads(line.strip("\x1e"))
-        self.assertEqual((event["peer"], event["size"]), ("127.0.0.1:5", 42))
-        self.assertEqual(event["log_namespace"], "poetry.server")
+        """The event's own fields are kept as data."""
+        record = json.loads(emit("json"))
+        self.assertEqual((record["peer"], record["size"]), ("127.0.0.1:5", 42))
+
+    def test_json_rendered_message(self) -> None:
+        """The message is the event rendered with its fields filled in."""
+        self.assertEqual(json_record(size=42)["message"], "served 42 bytes")
+
+    def test_json_level_and_namespace(self) -> None:
+        """The level is given by name, with the namespace the event was logged in."""
+        record = json_record(size=1)
+        self.assertEqual((record["level"], record["namespace"]), ("warn", "poetry.server"))
+
+    def test_json_time_is_iso_8601_utc(self) -> None:
+        """The time is the event's time in ISO 8601, in UTC, to the microsecond."""
+        event = {"log_time": 1.5, "log_level": LogLevel.info, "log_format": "tick"}
+        record = json.loads(json_line(event))
+        self.assertEqual(record["time"], "1970-01-01T00:00:01.500000+00:00")
+
+    def test_json_leaves_out_internals(self) -> None:
+        """Twisted's C{log_*} keys (the logger, the format, ...) are not written."""
+        record = json_record(size=1)
+        self.assertEqual([key for key in record if key.startswith("log_")], [])
+
+    def test_json_leaves_out_what_json_cannot_hold(self) -> None:
+        """Fields JSON cannot hold (objects, bytes, NaN) are left out; the others stay."""
+        record = json_record(size=1, peer=object(), poem=b"\xff", ratio=float("nan"), ok=True)
+        self.assertEqual(sorted(record), ["level", "message", "namespace", "ok", "size", "time"])
+
+    def test_json_failure_traceback(self) -> None:
+        """An event logged with a failure carries its traceback."""
+        stream = io.StringIO()
+        log = Logger(namespace="poetry.transform_server", observer=log_observer(stream, "json"))
+        log.failure("transform failed", Failure(RuntimeError("out of ink")))
+        record = json.loads(stream.getvalue())
+        self.assertEqual(record["message"], "transform failed")
+        self.assertIn("RuntimeError: out of ink", record["traceback"])
 
 
 class ServiceLogFilterTests(SynchronousTestCase):

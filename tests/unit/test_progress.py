@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
+import os
+import shutil
+import struct
+import termios
 
 from twisted.internet.error import ConnectionDone, ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock
@@ -11,40 +16,98 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.address import Address
 from poetry.fetch_many import FetchState, fetch_many
-from poetry.progress import ProgressReport
+from poetry.progress import ProgressReport, fit, terminal_columns
 from tests.support import POEM, accept_client, assert_no_delayed_calls
 
 ONE = Address("127.0.0.1", 10001)
 TWO = Address("127.0.0.1", 10002)
 
 
+def redrawn_lines(stream: io.StringIO) -> list[str]:
+    """Return each line a live report drew on ``stream``, without its control codes."""
+    return [part.removesuffix("\x1b[K") for part in stream.getvalue().split("\r")[1:]]
+
+
 class LiveProgressTests(SynchronousTestCase):
     """On a terminal, progress is one line redrawn in place."""
 
     def setUp(self) -> None:
-        """Report on two addresses to a fake terminal."""
+        """Report on two addresses to a fake terminal, wide enough for the whole line."""
         self.stream = io.StringIO()
-        self.report = ProgressReport(self.stream, [ONE, TWO], live=True)
+        self.report = ProgressReport(self.stream, [ONE, TWO], live=True, columns=lambda: 200)
 
     def test_redraws_one_line(self) -> None:
         """Each update rewrites the whole line from its start and clears what was after it."""
-        self.report(ONE, FetchState.RECEIVING, 100)
-        self.report(TWO, FetchState.DONE, 7)
+        self.report.listener(0)(ONE, FetchState.RECEIVING, 100)
+        self.report.listener(1)(TWO, FetchState.DONE, 7)
         last = self.stream.getvalue().split("\r")[-1]
         self.assertEqual(last, "127.0.0.1:10001 100 bytes | 127.0.0.1:10002 done, 7 bytes\x1b[K")
         self.assertNotIn("\n", self.stream.getvalue())
 
     def test_waiting_addresses_shown_connecting(self) -> None:
         """Addresses not heard from yet are shown as connecting."""
-        self.report(ONE, FetchState.FAILED, 3)
+        self.report.listener(0)(ONE, FetchState.FAILED, 3)
         self.assertIn("127.0.0.1:10002 connecting", self.stream.getvalue())
         self.assertIn("127.0.0.1:10001 failed after 3 bytes", self.stream.getvalue())
 
     def test_finish_ends_line(self) -> None:
         """Finishing ends the live line so what follows starts on its own line."""
-        self.report(ONE, FetchState.RECEIVING, 1)
+        self.report.listener(0)(ONE, FetchState.RECEIVING, 1)
         self.report.finish()
         self.assertTrue(self.stream.getvalue().endswith("\n"))
+
+    def test_repeated_address_is_two_entries(self) -> None:
+        """The same address given twice is shown as two entries, each with its own state."""
+        stream = io.StringIO()
+        report = ProgressReport(stream, [ONE, ONE], live=True, columns=lambda: 200)
+        report.listener(0)(ONE, FetchState.RECEIVING, 5)
+        report.listener(1)(ONE, FetchState.DONE, 7)
+        self.assertEqual(
+            redrawn_lines(stream)[-1], "127.0.0.1:10001 5 bytes | 127.0.0.1:10001 done, 7 bytes"
+        )
+
+
+class LiveProgressWidthTests(SynchronousTestCase):
+    """The live line never wraps, however narrow the terminal."""
+
+    def test_cut_to_terminal_width(self) -> None:
+        """A line wider than the terminal is cut to one column less than its width."""
+        stream = io.StringIO()
+        report = ProgressReport(stream, [ONE] * 5, live=True, columns=lambda: 40)
+        for index in range(5):
+            report.listener(index)(ONE, FetchState.RECEIVING, 100)
+        lines = redrawn_lines(stream)
+        self.assertEqual([len(line) for line in lines], [39] * 5)
+        self.assertEqual(lines[0], "127.0.0.1:10001 100 bytes | 127.0.0." + "...")
+
+    def test_width_measured_at_each_redraw(self) -> None:
+        """A terminal resized between redraws gets lines of its new width."""
+        widths = iter([30, 20])
+        stream = io.StringIO()
+        report = ProgressReport(stream, [ONE, TWO], live=True, columns=lambda: next(widths))
+        report.listener(0)(ONE, FetchState.RECEIVING, 1)
+        report.listener(1)(TWO, FetchState.RECEIVING, 1)
+        self.assertEqual([len(line) for line in redrawn_lines(stream)], [29, 19])
+
+    def test_fit(self) -> None:
+        """A line that fits is kept whole; a cut one ends with dots, if there is room for them."""
+        self.assertEqual(fit("abcdef", 6), "abcdef")
+        self.assertEqual(fit("abcdef", 5), "ab...")
+        self.assertEqual(fit("abcdef", 2), "ab")
+        self.assertEqual(fit("abcdef", -1), "")
+
+    def test_terminal_columns(self) -> None:
+        """The width is that of the terminal the stream writes to."""
+        controller, terminal = os.openpty()
+        self.addCleanup(os.close, controller)
+        fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 37, 0, 0))
+        with os.fdopen(terminal, "w") as stream:
+            self.assertEqual(terminal_columns(stream), 37)
+
+    def test_terminal_columns_elsewhere(self) -> None:
+        """A stream that is no terminal falls back to C{shutil.get_terminal_size}."""
+        self.patch(shutil, "get_terminal_size", lambda: os.terminal_size((66, 20)))
+        self.assertEqual(terminal_columns(io.StringIO()), 66)
 
 
 class PlainProgressTests(SynchronousTestCase):
@@ -54,13 +117,21 @@ class PlainProgressTests(SynchronousTestCase):
         """Several packets in a row give one line; done gives another."""
         stream = io.StringIO()
         report = ProgressReport(stream, [ONE], live=False)
-        report(ONE, FetchState.RECEIVING, 10)
-        report(ONE, FetchState.RECEIVING, 20)
-        report(ONE, FetchState.DONE, 20)
+        report.listener(0)(ONE, FetchState.RECEIVING, 10)
+        report.listener(0)(ONE, FetchState.RECEIVING, 20)
+        report.listener(0)(ONE, FetchState.DONE, 20)
         report.finish()
         self.assertEqual(
             stream.getvalue(), "127.0.0.1:10001: 10 bytes\n127.0.0.1:10001: done, 20 bytes\n"
         )
+
+    def test_repeated_address_has_its_own_lines(self) -> None:
+        """Each fetch from a repeated address reports its own changes of state."""
+        stream = io.StringIO()
+        report = ProgressReport(stream, [ONE, ONE], live=False)
+        report.listener(0)(ONE, FetchState.RECEIVING, 10)
+        report.listener(1)(ONE, FetchState.RECEIVING, 10)
+        self.assertEqual(stream.getvalue(), "127.0.0.1:10001: 10 bytes\n" * 2)
 
 
 class FetchManyTests(SynchronousTestCase):

@@ -14,6 +14,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
 from poetry.catalog import load_poem
+from poetry.errors import UsageError
 from poetry.graceful import GracefulServerService
 from poetry.recipes import POETRY, PROXY, TRANSFORM, normalized
 from poetry.server import PoetryServerFactory
@@ -108,6 +109,16 @@ class RecipeServiceMakerTests(SynchronousTestCase):
         self.assertEqual(error.code, 2)
         self.assertEqual(len(stderr.getvalue().splitlines()), 1)
 
+    def test_bad_interface_exits_2(self) -> None:
+        """An interface that is not an IP address exits with status 2 and one line, no traceback."""
+        stderr = io.StringIO()
+        self.patch(sys, "stderr", stderr)
+        options = twistd_options("--listen", "tcp:0:interface=foo")
+        error = self.assertRaises(SystemExit, self.maker.makeService, options)
+        self.assertEqual(error.code, 2)
+        [line] = stderr.getvalue().splitlines()
+        self.assertIn("twistd poetry: error: bad endpoint", line)
+
 
 class PoetryRecipeModeTests(SynchronousTestCase):
     """The poetry recipe serves all at once unless pacing is asked for."""
@@ -124,10 +135,15 @@ class PoetryRecipeModeTests(SynchronousTestCase):
         self.assertIsInstance(self.factory_for(), PoetryServerFactory)
 
     def test_delay_zero_is_fast(self) -> None:
-        """A delay of 0 is the fast server, whatever the chunk size."""
-        self.assertIsInstance(
-            self.factory_for("--delay", "0", "--chunk-bytes", "3"), PoetryServerFactory
+        """A delay of 0 is the fast server."""
+        self.assertIsInstance(self.factory_for("--delay", "0"), PoetryServerFactory)
+
+    def test_chunk_bytes_with_delay_zero_refused(self) -> None:
+        """A chunk size with a delay of 0 could not take effect: it is a usage error."""
+        error = self.assertRaises(
+            UsageError, self.factory_for, "--delay", "0", "--chunk-bytes", "3"
         )
+        self.assertIn("--chunk-bytes has no effect with --delay 0", str(error))
 
     def test_chunk_alone_is_slow_at_tutorial_pace(self) -> None:
         """A chunk size alone means slow mode at one chunk a second."""
@@ -150,6 +166,14 @@ class ServiceRecipeTests(SynchronousTestCase):
         self.assertEqual(
             [RecipeServiceMaker(r).tapname for r in (POETRY, TRANSFORM, PROXY)],
             ["poetry", "poetry-transform", "poetry-proxy"],
+        )
+
+    def test_twistd_default_ports_differ(self) -> None:
+        """Under twistd too, each service listens on its own port by default."""
+        defaults = [recipe.usage_options()()["listen"] for recipe in (POETRY, TRANSFORM, PROXY)]
+        self.assertEqual(
+            defaults,
+            [f"tcp:{port}:interface=127.0.0.1" for port in (10000, 10001, 10002)],
         )
 
     def test_transform_settings(self) -> None:
