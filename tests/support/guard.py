@@ -2,9 +2,15 @@
 
 Installed by ``tests/unit/__init__.py``, so it is active wherever the unit tier
 runs (``trial``, ``trial -j``, ``pytest``), it makes any attempt by unit-tier
-code to open a network socket, resolve a name, sleep, or use the global reactor
-fail loudly with L{DeterminismError}; and it fails every unit test that
-leaves a delayed call pending on any L{twisted.internet.task.Clock} it made.
+code to open a network socket (``socket`` or ``_socket``), resolve a name,
+sleep, wait with a timeout (``select``, ``threading.Event.wait``), start a
+process, or use the global reactor fail loudly with L{DeterminismError}; it
+refuses a read of real time (``time.time``, ``time.monotonic``, ...) made
+directly by test code or by txpoetry's own code under test (not one made by
+Twisted's logger stamping an event); it refuses a L{twisted.internet.task.Clock}
+made outside a test (one made at module level would be shared by every test);
+and it fails every unit test that leaves a delayed call pending on any
+L{twisted.internet.task.Clock} it made.
 
 It tells unit-tier code from everything else by the call stack: a forbidden
 call is refused only when a frame of a ``tests.unit`` module is on the stack.
@@ -14,8 +20,12 @@ so ``trial tests.unit tests.integration`` in one process still works.
 
 from __future__ import annotations
 
+import _socket
+import select
 import socket
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -27,6 +37,12 @@ from twisted.trial.unittest import SynchronousTestCase
 
 UNIT_TIER = "tests.unit"
 """The package whose code must stay deterministic."""
+
+UNDER_TEST = "poetry"
+"""The package under test: its own reads of real time are refused in the unit tier too."""
+
+REAL_TIME = ("time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns")
+"""Functions of the C{time} module that read real time."""
 
 REACTOR_METHODS = (
     "run",
@@ -76,6 +92,32 @@ def forbidden(what: str, original: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def called_directly_by_tested_code() -> bool:
+    """Whether the caller of the guarded function is test code or code under test."""
+    caller = sys._getframe(2).f_globals.get("__name__", "")
+    return caller.startswith((UNIT_TIER + ".", UNDER_TEST + ".")) or caller == UNDER_TEST
+
+
+def forbidden_real_time(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a real-time read so that test code or code under test calling it raises.
+
+    Reads by libraries on their own account (Twisted's logger stamping an
+    event, the test runner timing a test) are left alone.
+    """
+
+    @wraps(original)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if called_directly_by_tested_code() and in_unit_tier():
+            raise DeterminismError(
+                f"the unit tier must not read real time (time.{name}): take a clock"
+                " (twisted.internet.task.Clock) as a parameter instead"
+            )
+        return original(*args, **kwargs)
+
+    guarded.__guarded__ = True  # type: ignore[attr-defined]
+    return guarded
+
+
 class _ReactorImportGuard(MetaPathFinder):
     """Refuse to import (and so install) the global reactor from the unit tier."""
 
@@ -95,14 +137,23 @@ def guard_reactor(reactor: Any) -> None:
 
 
 _clocks: list[task.Clock] = []
+_running_tests = 0
 
 
 def _track_clocks() -> None:
-    """Make every L{task.Clock} (and so every C{MemoryReactorClock}) register itself."""
+    """Make every L{task.Clock} (and so every C{MemoryReactorClock}) register itself.
+
+    A clock made by unit-tier code outside any test (at module level) is refused.
+    """
     original = task.Clock.__init__
 
     @wraps(original)
     def registering_init(self: task.Clock, *args: Any, **kwargs: Any) -> None:
+        if not _running_tests and in_unit_tier():
+            raise DeterminismError(
+                "a Clock made outside a test would be shared by every test: make it in the test"
+                " or in setUp"
+            )
         original(self, *args, **kwargs)
         _clocks.append(self)
 
@@ -123,12 +174,17 @@ def _check_unit_tests() -> None:
 
     @wraps(original)
     def run(self: SynchronousTestCase, result: Any) -> Any:
+        global _running_tests
         if type(self).__module__.startswith(UNIT_TIER + "."):
             if "twisted.internet.reactor" in sys.modules:  # installed since, by the runner
                 guard_reactor(sys.modules["twisted.internet.reactor"])
             _clocks.clear()
             self.addCleanup(check_no_pending_calls)
-        return original(self, result)
+        _running_tests += 1
+        try:
+            return original(self, result)
+        finally:
+            _running_tests -= 1
 
     SynchronousTestCase.run = run  # type: ignore[method-assign]
 
@@ -143,9 +199,17 @@ def install() -> None:
         return
     _installed = True
     socket.socket = forbidden("open a socket", socket.socket)  # type: ignore[misc]
+    _socket.socket = forbidden("open a socket (_socket.socket)", _socket.socket)  # type: ignore[misc]
     for name in ("create_connection", "socketpair", "getaddrinfo", "gethostbyname"):
         setattr(socket, name, forbidden(f"use the network (socket.{name})", getattr(socket, name)))
     time.sleep = forbidden("sleep", time.sleep)
+    for name in REAL_TIME:
+        setattr(time, name, forbidden_real_time(name, getattr(time, name)))
+    for module, name in ((select, "select"), (select, "poll"), (threading.Event, "wait")):
+        setattr(module, name, forbidden(f"wait on real time ({name})", getattr(module, name)))
+    subprocess.Popen.__init__ = forbidden(  # type: ignore[method-assign]
+        "start a process", subprocess.Popen.__init__
+    )
     if "twisted.internet.reactor" in sys.modules:
         guard_reactor(sys.modules["twisted.internet.reactor"])
     else:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import _socket
+import select
 import socket
+import subprocess
+import sys
+import threading
 import time
 
 from twisted.internet.task import Clock
+from twisted.logger import Logger, capturedLogs
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests.support import guard
 from tests.support.guard import DeterminismError, check_no_pending_calls
 
 
@@ -38,6 +45,49 @@ class DeterminismGuardTests(SynchronousTestCase):
             return
         self.assertRaises(DeterminismError, reactor.callLater, 0, lambda: None)
         self.assertRaises(DeterminismError, reactor.listenTCP, 0, None)
+
+    def test_low_level_socket(self) -> None:
+        """Opening a socket through the C module C{_socket} fails too."""
+        self.assertRaises(DeterminismError, _socket.socket)  # guard
+
+    def test_select_with_timeout(self) -> None:
+        """Waiting on C{select.select} or C{select.poll} fails, without waiting."""
+        self.assertRaises(DeterminismError, select.select, [], [], [], 10)  # guard
+        self.assertRaises(DeterminismError, select.poll)  # guard
+
+    def test_event_wait(self) -> None:
+        """Waiting on a C{threading.Event} fails, without waiting."""
+        self.assertRaises(DeterminismError, threading.Event().wait, 10)  # guard
+
+    def test_subprocess(self) -> None:
+        """Starting a process fails before anything is started."""
+        self.assertRaises(DeterminismError, subprocess.run, [sys.executable, "-c", "1"])  # guard
+
+    def test_real_time_read_by_test_code(self) -> None:
+        """Test code reading real time fails, whichever clock it reads."""
+        for read in (time.time, time.monotonic, time.perf_counter, time.time_ns):
+            self.assertRaises(DeterminismError, lambda: read())  # noqa: B023  # guard
+
+    def test_real_time_read_by_code_under_test(self) -> None:
+        """Code of the package under test reading real time fails in the unit tier."""
+        namespace = {"__name__": "poetry.clockless", "time": time}
+        exec("def now():\n    return time.monotonic()\n", namespace)  # code as if in poetry/
+        self.assertRaises(DeterminismError, namespace["now"])
+
+    def test_real_time_read_by_a_library_allowed(self) -> None:
+        """A library reading real time on its own account (Twisted's logger) is left alone."""
+        with capturedLogs() as events:
+            Logger().info("stamped with the real time")
+        self.assertIsInstance(events[0]["log_time"], float)
+
+    def test_clock_at_module_level(self) -> None:
+        """A Clock made by unit-tier code outside any test (module level) is refused."""
+        namespace = {"__name__": "tests.unit.module_level", "Clock": Clock}
+        guard._running_tests, running = 0, guard._running_tests
+        try:
+            self.assertRaises(DeterminismError, exec, "Clock()", namespace)
+        finally:
+            guard._running_tests = running
 
     def test_pending_calls_detected(self) -> None:
         """A clock left with a delayed call fails the check run after every unit test."""
