@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred, succeed
+from twisted.internet.error import ConnectionDone, ConnectionRefusedError
 from twisted.internet.interfaces import (
     IListeningPort,
     IProtocol,
@@ -16,6 +17,7 @@ from twisted.internet.testing import (
     StringTransport,
     StringTransportWithDisconnection,
 )
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
@@ -49,6 +51,21 @@ def begin_shutdown(reactor: MemoryReactor) -> None:
     """
     for trigger, args, kwargs in reactor.triggers.get("before", {}).get("shutdown", []):
         trigger(*args, **kwargs)
+
+
+def serve_client(reactor: MemoryReactor, poem: bytes, index: int = -1) -> None:
+    """Complete the client connection at ``index``; the server sends ``poem`` and closes cleanly."""
+    protocol, _ = accept_client(reactor, index)
+    protocol.dataReceived(poem)
+    protocol.connectionLost(Failure(ConnectionDone()))
+
+
+def refuse_client(reactor: MemoryReactor, index: int = -1) -> None:
+    """Refuse the client connection recorded at ``index``, as the kernel would (nobody listens)."""
+    _host, _port, factory, _timeout, _bind = reactor.tcpClients[index]
+    factory.clientConnectionFailed(
+        reactor.connectors[index], Failure(ConnectionRefusedError("nobody listens"))
+    )
 
 
 def assert_no_delayed_calls(testcase: SynchronousTestCase, clock: Clock) -> None:

@@ -39,6 +39,7 @@ from tests.support.peers import (
     ChattyClient,
     CountingFactory,
     DecliningFactory,
+    broken_transform,
     closing_server,
     dropping_server,
     silent_server,
@@ -48,11 +49,6 @@ T = TypeVar("T")
 
 SLOW_DELAY = 0.02
 """Seconds between the slow server's chunks in contract tests."""
-
-
-def broken_transform(poem: bytes) -> bytes:
-    """A transform that always fails."""
-    raise RuntimeError("out of ink")
 
 
 class PoetryContract:

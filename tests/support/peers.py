@@ -16,6 +16,11 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 
+def broken_transform(poem: bytes) -> bytes:
+    """A transform that always fails."""
+    raise RuntimeError("out of ink")
+
+
 class DroppingServer(Protocol):
     """Send part of a poem, then reset the connection ``delay`` seconds later."""
 

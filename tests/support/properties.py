@@ -21,3 +21,9 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def split(data: bytes, cuts: list[int]) -> list[bytes]:
+    """Split ``data`` at ``cuts`` (clipped to its length) into consecutive packets."""
+    edges = sorted({0, len(data), *(min(c, len(data)) for c in cuts)})
+    return [data[a:b] for a, b in zip(edges, edges[1:], strict=False)]

@@ -12,7 +12,6 @@ from twisted.internet.error import (
     CannotListenError,
     ConnectionDone,
     ConnectionLost,
-    ConnectionRefusedError,
 )
 from twisted.internet.testing import MemoryReactor, MemoryReactorClock, RaisingMemoryReactor
 from twisted.python.failure import Failure
@@ -20,11 +19,21 @@ from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry import cli
+from poetry.address import parse_address
 from poetry.catalog import bundled_names, load_poem
 from poetry.cli import build_parser, run_command
+from poetry.client import get_poetry
 from poetry.errors import UsageError
 from poetry.testing import MemoryPoetryNetwork
-from tests.support import POEM, accept_client, assert_no_delayed_calls, begin_shutdown, netstring
+from tests.support import (
+    POEM,
+    accept_client,
+    assert_no_delayed_calls,
+    begin_shutdown,
+    netstring,
+    refuse_client,
+    serve_client,
+)
 
 
 class CommandRun:
@@ -138,8 +147,7 @@ class RunCommandTests(SynchronousTestCase):
         reactor = MemoryReactorClock()
         args = build_parser().parse_args(["get", "10000"])
         d = run_command(reactor, args)
-        _, _, factory, _, _ = reactor.tcpClients[0]
-        factory.clientConnectionFailed(reactor.connectors[0], Failure(ConnectionRefusedError()))
+        refuse_client(reactor, 0)
         self.assertEqual(self.failureResultOf(d, SystemExit).value.code, 1)
 
 
@@ -183,9 +191,17 @@ class ServeCommandTests(SynchronousTestCase):
         )
 
     def test_announces_address(self) -> None:
-        """Once listening, one line gives the real address."""
-        run = CommandRun(MemoryReactor(), ["serve", "tyger", "--listen", "tcp:0"])
-        self.assertEqual(run.out.getvalue(), b"listening on 0.0.0.0:0\n")
+        """Once listening, one line gives the real address: the poem is served there."""
+        network = MemoryPoetryNetwork()
+        run = CommandRun(network.reactor, ["serve", "tyger", "--listen", "tcp:0"])
+        [line] = run.out.getvalue().decode().splitlines()
+        address = parse_address(line.removeprefix("listening on "))
+        self.assertNotEqual(address.port, 0)
+        poem = get_poetry(network.reactor, address.host, address.port)
+        network.flush()
+        self.assertEqual(self.successResultOf(poem), load_poem("tyger"))
+        begin_shutdown(network.reactor)
+        network.flush()  # the server stops at once: nothing is in flight
 
     def test_unknown_poem(self) -> None:
         """An unknown poem is a usage error, and nothing listens."""
@@ -232,9 +248,7 @@ class GetCommandTests(SynchronousTestCase):
             [("127.0.0.1", 10001), ("localhost", 10002)],
         )
         first, _ = accept_client(self.reactor, 0)
-        second, _ = accept_client(self.reactor, 1)
-        second.dataReceived(b"second\n")
-        second.connectionLost(Failure(ConnectionDone()))
+        serve_client(self.reactor, b"second\n", 1)
         first.dataReceived(b"first\n")
         self.assertNoResult(run.result)
         first.connectionLost(Failure(ConnectionDone()))
@@ -245,13 +259,8 @@ class GetCommandTests(SynchronousTestCase):
     def test_failure_reported_per_address(self) -> None:
         """A failed fetch is one stderr line naming its address; the others still print."""
         run = CommandRun(self.reactor, ["get", "--quiet", "10001", "10002"])
-        _, _, factory, _, _ = self.reactor.tcpClients[0]
-        factory.clientConnectionFailed(
-            self.reactor.connectors[0], Failure(ConnectionRefusedError())
-        )
-        protocol, _ = accept_client(self.reactor, 1)
-        protocol.dataReceived(POEM)
-        protocol.connectionLost(Failure(ConnectionDone()))
+        refuse_client(self.reactor, 0)
+        serve_client(self.reactor, POEM, 1)
         self.assertEqual(self.successResultOf(run.result), 1)
         self.assertEqual(run.out.getvalue(), POEM)
         [line] = run.err.getvalue().splitlines()
@@ -291,9 +300,7 @@ class GetCommandTests(SynchronousTestCase):
         """Stopped mid-poem (Ctrl-C), each unfinished fetch is reported interrupted; exit 1."""
         run = CommandRun(self.reactor, ["get", "--quiet", "10001", "10002"])
         first, first_transport = accept_client(self.reactor, 0)
-        second, _ = accept_client(self.reactor, 1)
-        second.dataReceived(POEM)
-        second.connectionLost(Failure(ConnectionDone()))
+        serve_client(self.reactor, POEM, 1)
         first.dataReceived(POEM[:5])
         begin_shutdown(self.reactor)
         self.assertEqual(self.successResultOf(run.result), 1)
@@ -317,9 +324,7 @@ class GetCommandTests(SynchronousTestCase):
         """Stopped while fetching, no transform is asked for, even of the poems that came."""
         argv = ["get", "--quiet", "10001", "10003", "--transform", "shout"]
         run = CommandRun(self.reactor, [*argv, "--transform-server", "10002"])
-        first, _ = accept_client(self.reactor, 0)
-        first.dataReceived(b"hi")
-        first.connectionLost(Failure(ConnectionDone()))
+        serve_client(self.reactor, b"hi", 0)
         begin_shutdown(self.reactor)
         self.assertEqual(self.successResultOf(run.result), 1)
         self.assertEqual(len(self.reactor.tcpClients), 2)
@@ -329,9 +334,7 @@ class GetCommandTests(SynchronousTestCase):
         """An address given twice is fetched twice, with progress for each fetch."""
         run = CommandRun(self.reactor, ["get", "10001", "10001"])
         for index in (0, 1):
-            protocol, _ = accept_client(self.reactor, index)
-            protocol.dataReceived(POEM)
-            protocol.connectionLost(Failure(ConnectionDone()))
+            serve_client(self.reactor, POEM, index)
         self.assertEqual(self.successResultOf(run.result), 0)
         self.assertEqual(run.out.getvalue(), POEM * 2)
         done = f"127.0.0.1:10001: done, {len(POEM)} bytes"
@@ -343,9 +346,7 @@ class GetCommandTests(SynchronousTestCase):
             self.reactor,
             ["get", "--quiet", "10001", "--transform", "shout", "--transform-server", "10002"],
         )
-        poetry, _ = accept_client(self.reactor, 0)
-        poetry.dataReceived(b"hi")
-        poetry.connectionLost(Failure(ConnectionDone()))
+        serve_client(self.reactor, b"hi", 0)
         return run
 
     def test_transform_applied(self) -> None:
@@ -361,10 +362,7 @@ class GetCommandTests(SynchronousTestCase):
     def test_transform_failure_falls_back(self) -> None:
         """When the transform service fails, the original poem is printed, with a warning."""
         run = self.get_hi_to_shout()
-        _, _, factory, _, _ = self.reactor.tcpClients[1]
-        factory.clientConnectionFailed(
-            self.reactor.connectors[1], Failure(ConnectionRefusedError())
-        )
+        refuse_client(self.reactor, 1)
         self.assertEqual(self.successResultOf(run.result), 0)
         self.assertEqual(run.out.getvalue(), b"hi")
         [warning] = run.err.getvalue().splitlines()

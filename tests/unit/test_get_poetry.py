@@ -12,7 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from poetry.client import get_poetry
 from poetry.errors import PartialPoemError, PoemTooLargeError
 from poetry.server import PoetryServerFactory
-from tests.support import POEM, accept_client, assert_no_delayed_calls
+from tests.support import POEM, accept_client, assert_no_delayed_calls, refuse_client
 
 
 class GetPoetryTests(SynchronousTestCase):
@@ -50,10 +50,7 @@ class GetPoetryTests(SynchronousTestCase):
     def test_refused(self) -> None:
         """A refused connection fails with L{ConnectionRefusedError}."""
         d = get_poetry(self.reactor, "127.0.0.1", 10000)
-        _, _, factory, _, _ = self.reactor.tcpClients[0]
-        factory.clientConnectionFailed(
-            self.reactor.connectors[0], Failure(ConnectionRefusedError())
-        )
+        refuse_client(self.reactor, 0)
         self.failureResultOf(d, ConnectionRefusedError)
 
     def test_reset_mid_poem(self) -> None:

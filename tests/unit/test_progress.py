@@ -17,7 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from poetry.address import Address
 from poetry.fetch_many import FetchState, fetch_many
 from poetry.progress import ProgressReport, fit, terminal_columns
-from tests.support import POEM, accept_client, assert_no_delayed_calls
+from tests.support import POEM, accept_client, assert_no_delayed_calls, refuse_client, serve_client
 
 ONE = Address("127.0.0.1", 10001)
 TWO = Address("127.0.0.1", 10002)
@@ -154,14 +154,9 @@ class FetchManyTests(SynchronousTestCase):
 
     def test_outcomes_in_order(self) -> None:
         """Outcomes come in address order, a poem for one and a failure for the other."""
-        _, _, factory, _, _ = self.reactor.tcpClients[0]
-        second, _ = accept_client(self.reactor, 1)
-        second.dataReceived(POEM)
-        second.connectionLost(Failure(ConnectionDone()))
+        serve_client(self.reactor, POEM, 1)
         self.assertNoResult(self.outcomes)
-        factory.clientConnectionFailed(
-            self.reactor.connectors[0], Failure(ConnectionRefusedError())
-        )
+        refuse_client(self.reactor, 0)
         first_outcome, second_outcome = self.successResultOf(self.outcomes)
         self.assertEqual((first_outcome.address, second_outcome.address), (ONE, TWO))
         assert first_outcome.failure is not None

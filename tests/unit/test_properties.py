@@ -12,22 +12,16 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-import tests.support.properties  # noqa: F401  (selects the hypothesis profile)
 from poetry.client import PoetryClientProtocol
 from poetry.errors import PartialPoemError
 from poetry.slow_server import SlowPoetryFactory
 from tests.support import TimedTransport, connect_server
+from tests.support.properties import split
 
 poems = st.binary(min_size=1, max_size=2000)  # a clean close with no byte is no poem
 partials = st.binary(max_size=2000)
 cut_points = st.lists(st.integers(min_value=0, max_value=2000), max_size=30)
 delays = st.integers(min_value=1, max_value=640).map(lambda n: n / 64)  # exact in binary
-
-
-def split(data: bytes, cuts: list[int]) -> list[bytes]:
-    """Split ``data`` at ``cuts`` (clipped to its length) into consecutive packets."""
-    edges = sorted({0, len(data), *(min(c, len(data)) for c in cuts)})
-    return [data[a:b] for a, b in zip(edges, edges[1:], strict=False)]
 
 
 def deliver(packets: list[bytes], reason: Failure) -> PoetryClientProtocol:

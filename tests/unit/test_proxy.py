@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from twisted.internet.error import ConnectionDone, ConnectionLost, ConnectionRefusedError
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
@@ -10,7 +10,14 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.client import get_poetry
 from poetry.proxy import PoemCache, ProxyFactory
-from tests.support import POEM, accept_client, assert_no_delayed_calls, connect_server
+from tests.support import (
+    POEM,
+    accept_client,
+    assert_no_delayed_calls,
+    connect_server,
+    refuse_client,
+    serve_client,
+)
 
 
 class ProxyTests(SynchronousTestCase):
@@ -37,15 +44,13 @@ class ProxyTests(SynchronousTestCase):
 
     def upstream_sends(self, poem: bytes, index: int = -1) -> None:
         """Let the upstream connection at ``index`` deliver ``poem`` and close cleanly."""
-        protocol, _ = accept_client(self.reactor, index)
-        protocol.dataReceived(poem)
-        protocol.connectionLost(Failure(ConnectionDone()))
+        serve_client(self.reactor, poem, index)
 
     def test_miss_then_hit(self) -> None:
         """The first client waits for upstream; the next is served from the cache at once."""
         first = self.client()
         self.assertEqual(first.value(), b"")
-        self.upstream_sends(POEM)
+        serve_client(self.reactor, POEM)
         self.assertEqual(first.value(), POEM)
         self.assertTrue(first.disconnecting)
         second = self.client()
@@ -56,36 +61,33 @@ class ProxyTests(SynchronousTestCase):
         """A client that closes its own side while the fetch runs still gets the poem."""
         protocol, transport = connect_server(self.factory, StringTransport())
         protocol.readConnectionLost()
-        self.upstream_sends(POEM)
+        serve_client(self.reactor, POEM)
         protocol.writeConnectionLost()
         self.assertEqual(transport.value(), POEM)
 
     def test_empty_upstream_never_cached(self) -> None:
         """An upstream closing cleanly with 0 bytes aborts the client; the next one refetches."""
         first = self.client()
-        self.upstream_sends(b"")
+        serve_client(self.reactor, b"")
         self.assertTrue(first.disconnected)  # aborted: the client sees a reset, not an empty poem
         self.assertEqual(first.value(), b"")
         second = self.client()
         self.assertEqual(len(self.reactor.tcpClients), 2)
-        self.upstream_sends(POEM)
+        serve_client(self.reactor, POEM)
         self.assertEqual(second.value(), POEM)
 
     def test_concurrent_misses_share_one_fetch(self) -> None:
         """Any number of clients arriving during the fetch cause exactly one upstream connection."""
         clients = [self.client() for _ in range(10)]
         self.assertEqual(len(self.reactor.tcpClients), 1)
-        self.upstream_sends(POEM)
+        serve_client(self.reactor, POEM)
         self.assertEqual([c.value() for c in clients], [POEM] * 10)
 
     def test_upstream_failure_aborts_every_waiter(self) -> None:
         """When upstream is refused, every waiting client's connection is aborted."""
         clients = [self.client() for _ in range(3)]
-        _, _, factory, _, _ = self.reactor.tcpClients[0]
         with capturedLogs() as events:
-            factory.clientConnectionFailed(
-                self.reactor.connectors[0], Failure(ConnectionRefusedError())
-            )
+            refuse_client(self.reactor, 0)
         self.assertEqual([c.disconnected for c in clients], [True] * 3)
         self.assertEqual([c.value() for c in clients], [b""] * 3)
         self.assertEqual([e["count"] for e in events if "upstream failure" in e["log_format"]], [3])
@@ -99,7 +101,7 @@ class ProxyTests(SynchronousTestCase):
         self.assertTrue(first.disconnected)
         second = self.client()
         self.assertEqual(len(self.reactor.tcpClients), 2)
-        self.upstream_sends(POEM)
+        serve_client(self.reactor, POEM)
         self.assertEqual(second.value(), POEM)
 
     def test_upstream_timeout_fails_waiters(self) -> None:
@@ -114,7 +116,7 @@ class ProxyTests(SynchronousTestCase):
         leaver_protocol, leaver = connect_server(self.factory, StringTransport())
         stayer = self.client()
         leaver_protocol.connectionLost(Failure(ConnectionLost()))
-        self.upstream_sends(POEM)
+        serve_client(self.reactor, POEM)
         self.assertEqual(leaver.value(), b"")
         self.assertFalse(leaver.disconnected)
         self.assertEqual(stayer.value(), POEM)
@@ -125,28 +127,28 @@ class ProxyTests(SynchronousTestCase):
         protocol.connectionLost(Failure(ConnectionLost()))
         later = self.client()
         self.assertEqual(len(self.reactor.tcpClients), 1)
-        self.upstream_sends(POEM)
+        serve_client(self.reactor, POEM)
         self.assertEqual(later.value(), POEM)
         self.assertEqual(self.client().value(), POEM)
 
     def test_ttl_expiry(self) -> None:
         """The cached poem is served until its time-to-live ends, then fetched afresh."""
         self.client()
-        self.upstream_sends(POEM)
+        serve_client(self.reactor, POEM)
         self.reactor.advance(59.9)
         self.assertEqual(self.client().value(), POEM)
         self.reactor.advance(0.1)  # the time-to-live ends
         refreshed = self.client()
         self.assertEqual(refreshed.value(), b"")
         self.assertEqual(len(self.reactor.tcpClients), 2)
-        self.upstream_sends(b"a new poem\n")
+        serve_client(self.reactor, b"a new poem\n")
         self.assertEqual(refreshed.value(), b"a new poem\n")
 
     def test_hit_and_miss_logged(self) -> None:
         """Cache misses and hits are logged."""
         with capturedLogs() as events:
             self.client()
-            self.upstream_sends(POEM)
+            serve_client(self.reactor, POEM)
             self.client()
         self.assertEqual(
             [e["log_format"] for e in events if e["log_format"].startswith("cache")],

@@ -7,8 +7,6 @@ from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.interfaces import (
     IHalfCloseableProtocol,
     IListeningPort,
-    IProtocol,
-    IProtocolFactory,
     IPushProducer,
     IReactorTCP,
     IReactorTime,
@@ -19,14 +17,13 @@ from twisted.internet.protocol import ClientFactory, Factory, Protocol
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyClass, verifyObject
 
-from poetry.client import PoetryClientProtocol, get_poetry
+from poetry.client import get_poetry
 from poetry.errors import EmptyPoemError, PartialPoemError
-from poetry.proxy import ProxyFactory, ProxyProtocol
+from poetry.proxy import ProxyProtocol
 from poetry.server import PoetryServerFactory, PoetryServerProtocol
 from poetry.slow_server import SlowPoetryFactory, SlowPoetryProtocol
 from poetry.testing import MemoryPoetryNetwork, NetworkDidNotSettle
-from poetry.transform_client import TransformClientProtocol
-from poetry.transform_server import TransformFactory, TransformProtocol
+from poetry.transform_server import TransformProtocol
 from tests.support import POEM, FakeServerEndpoint
 from tests.support.peers import dropping_server
 
@@ -195,17 +192,8 @@ class InterfaceTests(SynchronousTestCase):
         self.assertTrue(verifyObject(IStreamServerEndpoint, endpoint))
         self.assertTrue(verifyObject(IListeningPort, endpoint.port))
 
-    def test_protocols(self) -> None:
-        """Every txpoetry protocol is an L{IProtocol}; the slow one a push producer too."""
-        for protocol in [
-            PoetryServerProtocol,
-            SlowPoetryProtocol,
-            PoetryClientProtocol,
-            TransformProtocol,
-            TransformClientProtocol,
-            ProxyProtocol,
-        ]:
-            self.assertTrue(verifyClass(IProtocol, protocol), protocol)
+    def test_slow_server_is_push_producer(self) -> None:
+        """The slow server's protocol provides L{IPushProducer} in full, as it declares."""
         self.assertTrue(verifyClass(IPushProducer, SlowPoetryProtocol))
 
     def test_servers_can_be_half_closed(self) -> None:
@@ -217,8 +205,3 @@ class InterfaceTests(SynchronousTestCase):
             ProxyProtocol,
         ]:
             self.assertTrue(verifyClass(IHalfCloseableProtocol, protocol), protocol)
-
-    def test_factories(self) -> None:
-        """Every txpoetry server factory is an L{IProtocolFactory}."""
-        for factory in [PoetryServerFactory, SlowPoetryFactory, TransformFactory, ProxyFactory]:
-            self.assertTrue(verifyClass(IProtocolFactory, factory), factory)

@@ -11,15 +11,11 @@ from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-import tests.support.properties  # noqa: F401  (selects the hypothesis profile)
 from poetry.transform_server import TransformFactory
 from poetry.transforms import TRANSFORMS
 from tests.support import assert_no_delayed_calls, connect_server, netstring
-
-
-def broken_transform(poem: bytes) -> bytes:
-    """A transform that always fails."""
-    raise RuntimeError("out of ink")
+from tests.support.peers import broken_transform
+from tests.support.properties import split
 
 
 class TransformServerTests(SynchronousTestCase):
@@ -184,9 +180,8 @@ class TransformServerProperties(SynchronousTestCase):
         request = netstring(b"reverse-lines." + poem)
         whole_protocol, whole = connect_server(factory, StringTransport())
         whole_protocol.dataReceived(request)
-        split_protocol, split = connect_server(factory, StringTransport())
-        edges = sorted({0, len(request), *(min(c, len(request)) for c in cuts)})
-        for a, b in zip(edges, edges[1:], strict=False):
-            split_protocol.dataReceived(request[a:b])
-        self.assertEqual(split.value(), whole.value())
+        split_protocol, split_transport = connect_server(factory, StringTransport())
+        for packet in split(request, cuts):
+            split_protocol.dataReceived(packet)
+        self.assertEqual(split_transport.value(), whole.value())
         self.assertEqual(whole.value(), netstring(TRANSFORMS["reverse-lines"](poem)))
