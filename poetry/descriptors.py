@@ -1,13 +1,20 @@
-"""File descriptors: how many connections a server can hold, and how unserved ones close.
+"""File descriptors and sockets: how many connections a server can hold, and how they close.
 
-When C{accept()} fails with C{EMFILE}, Twisted frees a reserved descriptor,
-accepts the waiting connections with it and closes them at once, cleanly: each
-of those clients would see a clean close with no poem, which in this protocol
-reads as "the poem is complete". A server therefore stops accepting before it
-runs out (clients then wait in the listen backlog), and makes every connection
-that it accepts but does not serve end with a reset: the listening socket gets
-C{SO_LINGER} 0, which accepted sockets inherit on Linux, and each connection
-that is served gets the ordinary linger back.
+In this protocol a clean close means "the poem is complete", so a connection
+must close cleanly only once the whole poem is in the kernel's hands, and with
+a reset in every other case, whatever ends it:
+
+ - the listening socket gets C{SO_LINGER} 0, which accepted sockets inherit on
+   Linux: a connection that Twisted accepts and closes by itself (it does so
+   when C{accept()} fails with C{EMFILE}), and any connection still open when
+   the process dies (of any signal, SIGKILL included), is reset by the kernel;
+ - a server ends a poem with L{end_poem}: a half-close, which Twisted carries
+   out once its own buffer is empty; L{poem_delivered}, called when that is
+   done, gives the connection the ordinary close back and closes it, so the
+   FIN follows the last byte.
+
+A server also stops accepting before it runs out of descriptors (see
+L{connection_budget} and L{poetry.graceful.ConnectionTracker}).
 """
 
 from __future__ import annotations
@@ -52,19 +59,31 @@ def _tcp_socket(thing: Any) -> Any:
 
 
 def reset_unserved(port: Any) -> None:
-    """Make connections that ``port`` accepts but nobody serves close with a reset.
+    """Make every connection ``port`` accepts close with a reset, until told otherwise.
 
-    Does nothing for a port that is not a listening TCP socket with a descriptor.
+    Does nothing for a port that is not a listening TCP socket.
     """
-    if getattr(port.getHost(), "type", None) != "TCP" or not hasattr(port, "fileno"):
-        return
-    # A duplicate of the descriptor: the option is set on the one socket both share.
-    with socket.fromfd(port.fileno(), socket.AF_INET, socket.SOCK_STREAM) as listening:
+    listening: Any = getattr(port, "socket", None)
+    if getattr(listening, "family", None) in (socket.AF_INET, socket.AF_INET6):
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
 
 
-def close_ordinarily(transport: Any) -> None:
-    """Give a served connection back the ordinary close: its FIN follows the bytes sent."""
+def end_poem(transport: Any) -> None:
+    """The whole poem is written: half-close once Twisted has handed it all to the kernel.
+
+    The protocol's C{writeConnectionLost} then calls L{poem_delivered}. A
+    transport that cannot half-close is closed at once.
+    """
+    lose_write = getattr(transport, "loseWriteConnection", None)
+    if lose_write is None:
+        poem_delivered(transport)
+    else:
+        lose_write()
+
+
+def poem_delivered(transport: Any) -> None:
+    """Every byte is in the kernel's hands: close cleanly, the FIN after the last byte."""
     connection = _tcp_socket(transport)
     if connection is not None:
         connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _ORDINARY_CLOSE)
+    transport.loseConnection()

@@ -33,7 +33,7 @@ from twisted.python.failure import Failure
 from zope.interface import alsoProvides
 
 from poetry.address import address_name
-from poetry.descriptors import close_ordinarily, reset_unserved
+from poetry.descriptors import reset_unserved
 
 DEFAULT_GRACE_PERIOD = 10.0
 """Seconds that connections in flight get to finish when a server stops."""
@@ -49,11 +49,7 @@ class TrackedProtocol(ProtocolWrapper):
     """
 
     def makeConnection(self, transport: ITransport) -> None:
-        """Connect, declaring half-close support after the wrapper copies its transport's.
-
-        A served connection closes the ordinary way (see L{poetry.descriptors}).
-        """
-        close_ordinarily(transport)
+        """Connect, declaring half-close support after the wrapper copies its transport's."""
         super().makeConnection(transport)
         if IHalfCloseableProtocol.providedBy(self.wrappedProtocol):
             alsoProvides(self, IHalfCloseableProtocol)

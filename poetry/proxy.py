@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from poetry.address import peer_name
+from poetry.descriptors import end_poem, poem_delivered
 
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 """Seconds the proxy waits for the upstream poem unless told otherwise."""
@@ -108,9 +109,9 @@ class ProxyProtocol(Protocol):
         self._poem.addCallbacks(self._send, self._fail)
 
     def _send(self, poem: bytes) -> None:
-        """Send the poem and close cleanly."""
+        """Send the poem; close cleanly once it is all in the kernel's hands."""
         self.transport.write(poem)
-        self.transport.loseConnection()
+        end_poem(self.transport)
 
     def _fail(self, failure: Failure) -> None:
         """Abort, so the client sees an error rather than an empty poem."""
@@ -121,7 +122,8 @@ class ProxyProtocol(Protocol):
         """The client sends no more: keep waiting for the poem."""
 
     def writeConnectionLost(self) -> None:
-        """Nothing to do once the poem is sent."""
+        """The poem is all in the kernel's hands: close cleanly."""
+        poem_delivered(self.transport)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Stop waiting for the poem if the client left first."""

@@ -10,6 +10,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from poetry.address import peer_name
+from poetry.descriptors import end_poem, poem_delivered
 
 
 @implementer(IHalfCloseableProtocol)
@@ -27,16 +28,17 @@ class PoetryServerProtocol(Protocol):
         self.poem = poem
 
     def connectionMade(self) -> None:
-        """Send the poem and ask for a clean close once it is flushed."""
+        """Send the poem; close cleanly once it is all in the kernel's hands."""
         self._log.debug("connection accepted from {peer}", peer=peer_name(self.transport))
         self.transport.write(self.poem)
-        self.transport.loseConnection()
+        end_poem(self.transport)
 
     def readConnectionLost(self) -> None:
         """The client sends no more: the poem goes on."""
 
     def writeConnectionLost(self) -> None:
-        """Nothing to do once the poem is sent."""
+        """The poem is all in the kernel's hands: close cleanly."""
+        poem_delivered(self.transport)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Log whether the poem reached the client whole."""

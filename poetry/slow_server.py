@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from poetry.address import peer_name
+from poetry.descriptors import end_poem, poem_delivered
 from poetry.pacer import Pacer
 
 DEFAULT_CHUNK_BYTES = 10
@@ -62,7 +63,7 @@ class SlowPoetryProtocol(Protocol):
         if self._sent < len(self._poem):
             return True
         IConsumer(self.transport).unregisterProducer()
-        self.transport.loseConnection()
+        end_poem(self.transport)
         return False
 
     def pauseProducing(self) -> None:
@@ -82,7 +83,8 @@ class SlowPoetryProtocol(Protocol):
         """The client sends no more: the chunks go on."""
 
     def writeConnectionLost(self) -> None:
-        """Nothing to do once the last chunk is sent."""
+        """The poem is all in the kernel's hands: close cleanly."""
+        poem_delivered(self.transport)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Leave the pacer; log whether the whole poem was sent."""

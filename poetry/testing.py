@@ -24,7 +24,10 @@ difference decides whether a peer sees a whole poem:
    it and closes it at once: the client sees a clean close with no bytes;
  - L{MemoryPoetryNetwork.exit_process} is a server process exiting: an abort
    still waiting for the reactor's next turn never happens, and the kernel
-   closes every connection the process still had open with a FIN.
+   closes every connection the process still had open with a FIN;
+ - C{SO_LINGER} is honoured, as on Linux: set to 0 (through a port's
+   C{socket} or a transport's C{getHandle()}), a socket closes with a reset,
+   and connections accepted by a port inherit the port's setting.
 
 Where the in-memory network differs from real TCP (see the contract tests in
 ``tests/unit/test_contract_memory.py`` and ``tests/integration/test_contract_tcp.py``):
@@ -35,6 +38,8 @@ itself; and there is no name resolution (hosts are matched as strings).
 
 from __future__ import annotations
 
+import socket
+import struct
 from collections.abc import Iterable
 from itertools import count
 from typing import Any
@@ -73,6 +78,37 @@ RESET = "connection reset by peer"
 """What a reset peer's C{ConnectionLost} says."""
 
 
+ORDINARY_LINGER = struct.pack("ii", 0, 0)
+"""C{SO_LINGER} off: a closed socket sends what it has, then a FIN."""
+
+RESET_LINGER = struct.pack("ii", 1, 0)
+"""C{SO_LINGER} on with no time: a closed socket sends a reset."""
+
+
+class SocketOptions:
+    """The socket options memory transports and ports honour: only C{SO_LINGER}."""
+
+    family = socket.AF_INET
+
+    def __init__(self, linger: bytes = ORDINARY_LINGER) -> None:
+        self.linger = linger
+
+    def setsockopt(self, level: int, option: int, value: bytes) -> None:
+        """Set C{SO_LINGER}; other options have no effect in memory."""
+        if (level, option) == (socket.SOL_SOCKET, socket.SO_LINGER):
+            self.linger = bytes(value)
+
+    def getsockopt(self, level: int, option: int, size: int = 0) -> bytes:
+        """Return C{SO_LINGER} (the only option kept)."""
+        return self.linger
+
+    @property
+    def resets_on_close(self) -> bool:
+        """Whether closing the socket sends a reset (C{SO_LINGER} on, with no time)."""
+        onoff, seconds = struct.unpack("ii", self.linger)
+        return bool(onoff) and seconds == 0
+
+
 class NetworkDidNotSettle(RuntimeError):  # noqa: N818 (it names a state, not an error kind)
     """Bytes kept moving through C{flush} for more than L{MAX_ROUNDS} rounds."""
 
@@ -90,8 +126,10 @@ class MemoryTransport:
         clock: IReactorTime,
         host: IPv4Address,
         peer_address: IPv4Address,
+        options: SocketOptions | None = None,
     ) -> None:
         self.protocol = protocol
+        self.socket = SocketOptions() if options is None else options
         self.peer: MemoryTransport | None = None
         self.outgoing: list[bytes] = []
         self.connected = True
@@ -134,6 +172,10 @@ class MemoryTransport:
     def loseWriteConnection(self) -> None:
         """Half-close: send a FIN once everything queued has been sent; keep reading."""
         self._write_closing = True
+
+    def getHandle(self) -> SocketOptions:
+        """Return this end's socket options (the handle of a real socket)."""
+        return self.socket
 
     def getPeer(self) -> IPv4Address:
         """Return the address of the other end."""
@@ -192,17 +234,25 @@ class MemoryTransport:
         if self.disconnected or self.outgoing:
             return moved
         if self.disconnecting and self._reset_call is None:
-            self._lost(ConnectionDone())
-            self._other.end_of_stream()
+            self._close(ConnectionDone())
             return True
         if self._write_closing and not self._write_closed:
             self._write_closed = True
+            self._other.end_of_stream()
             half_closeable = IHalfCloseableProtocol(self.protocol, None)
             if half_closeable is not None:
                 half_closeable.writeConnectionLost()
-            self._other.end_of_stream()
             return True
         return moved
+
+    def _close(self, reason: Exception) -> None:
+        """Close the socket: a FIN to the peer, or a reset if C{SO_LINGER} is 0."""
+        if self.socket.resets_on_close:
+            self._reset_peer()
+            self._lost(reason)
+        else:
+            self._lost(reason)
+            self._other.end_of_stream()
 
     def receive(self, data: bytes) -> None:
         """Deliver bytes from the peer, unless this end has stopped reading."""
@@ -219,13 +269,13 @@ class MemoryTransport:
             half_closeable.readConnectionLost()
         else:
             self.outgoing = []
-            self._lost(ConnectionDone())
-            self._other.end_of_stream()
+            self._close(ConnectionDone())
 
     def exit_process(self) -> None:
-        """The process owning this end exits: a pending reset never happens; the peer gets a FIN.
+        """The process owning this end exits: a pending reset never happens; the kernel closes it.
 
-        This end's protocol hears nothing: its process is gone.
+        The peer gets a FIN, or a reset if C{SO_LINGER} is 0. This end's
+        protocol hears nothing: its process is gone.
         """
         if self.disconnected:
             return
@@ -233,7 +283,10 @@ class MemoryTransport:
             self._reset_call.cancel()
         self.outgoing = []
         self.disconnected, self.connected = True, False
-        self._other.end_of_stream()
+        if self.socket.resets_on_close:
+            self._reset_peer()
+        else:
+            self._other.end_of_stream()
 
     @property
     def _other(self) -> MemoryTransport:
@@ -247,9 +300,13 @@ class MemoryTransport:
         As in Twisted, the reset is on the wire before the aborting protocol's
         C{connectionLost} runs.
         """
+        self._reset_peer()
+        self._lost(ConnectionAborted())
+
+    def _reset_peer(self) -> None:
+        """Send a reset: the peer drops what it had queued and loses the connection."""
         self._other.outgoing = []
         self._other._lost(ConnectionLost(RESET))
-        self._lost(ConnectionAborted())
 
     def _lost(self, reason: Exception) -> None:
         """Close this end for good and tell its producer and protocol why."""
@@ -290,6 +347,8 @@ class _MemoryPort:
         self._network = network
         self._address = address
         self.key = key
+        self.socket = SocketOptions()
+        """The listening socket's options, which accepted connections inherit."""
 
     def startListening(self) -> None:
         """Already listening once made."""
@@ -334,6 +393,7 @@ class MemoryPoetryNetwork:
     def __init__(self) -> None:
         self.reactor = _NetworkReactor(self)
         self._services: dict[tuple[str, int], IProtocolFactory] = {}
+        self._ports: dict[tuple[str, int], _MemoryPort] = {}
         self.paused: set[tuple[str, int]] = set()
         """Listening addresses not accepting for now: their attempts wait in the backlog."""
         self._connections: list[_Connection] = []
@@ -352,7 +412,9 @@ class MemoryPoetryNetwork:
             raise ValueError(f"something already listens on {host}:{port}")
         factory.doStart()
         self._services[(host, port)] = factory
-        return _MemoryPort(self, IPv4Address("TCP", host, port), (host, port))
+        listening = _MemoryPort(self, IPv4Address("TCP", host, port), (host, port))
+        self._ports[(host, port)] = listening
+        return listening
 
     def stop_serving(self, host: str, port: int) -> None:
         """Take the service at ``host``:``port`` off the network (open connections stay)."""
@@ -481,9 +543,10 @@ class MemoryPoetryNetwork:
         if server is None:
             server = Protocol()
         client = client_factory.buildProtocol(server_address)
+        inherited = SocketOptions(self._ports[listening].socket.linger)
         connection = _Connection(
             MemoryTransport(client, self.reactor, client_address, server_address),
-            MemoryTransport(server, self.reactor, server_address, client_address),
+            MemoryTransport(server, self.reactor, server_address, client_address, inherited),
             listening,
         )
         self._connections.append(connection)

@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from poetry.address import peer_name
+from poetry.descriptors import end_poem, poem_delivered
 from poetry.transforms import TRANSFORMS, Transform
 
 DEFAULT_MAX_LENGTH = 1_000_000
@@ -93,7 +94,7 @@ class TransformProtocol(NetstringReceiver, TimeoutMixin):
             return
         self._finish()
         self.sendString(self._answer(request))
-        self.transport.loseConnection()
+        end_poem(self.transport)
 
     def _answer(self, request: bytes) -> bytes:
         """Return the reply to ``request``."""
@@ -136,17 +137,18 @@ class TransformProtocol(NetstringReceiver, TimeoutMixin):
         self.transport.abortConnection()
 
     def readConnectionLost(self) -> None:
-        """The client sends no more: close if its request is not whole (it never will be)."""
+        """The client sends no more: reset if its request is not whole (it never will be)."""
         if not self._finished:
             self._finish()
             self._log.warn(
-                "client {peer} closed its side before sending a whole request: connection closed",
+                "client {peer} closed its side before sending a whole request: connection reset",
                 peer=peer_name(self.transport),
             )
-            self.transport.loseConnection()
+            self.transport.abortConnection()
 
     def writeConnectionLost(self) -> None:
-        """Nothing to do once the reply is sent."""
+        """The reply is all in the kernel's hands: close cleanly."""
+        poem_delivered(self.transport)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Stop the clock; log a request cut short by the client."""

@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectionLost
 from twisted.internet.interfaces import IListeningPort, IProtocolFactory
 from twisted.internet.task import deferLater
+from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from poetry.address import Address
@@ -54,26 +56,23 @@ class RealTCPContractTests(PoetryContract, TestCase):
         """Stop ``service`` when the test ends."""
         self.addCleanup(service.stopService)
 
-    def stop_process(self, service: GracefulServerService, port: IListeningPort) -> Deferred[None]:
-        """Stop ``service``; the moment the stop is done, close what it left open as exit does.
+    def kill_process(self, service: GracefulServerService, port: IListeningPort) -> None:
+        """Close what ``service`` has open the way the kernel does when a process dies.
 
-        The process running the test cannot exit, so each connection still open
-        is closed the way the kernel closes an exiting process's sockets: the
-        descriptor is closed without a reset (a FIN), before the reactor turns
-        again. The real exit is tested on real processes in ``test_cli.py``.
+        The process running the test cannot die, so each connection still open
+        has its descriptor closed at once (the kernel then sends a FIN, or a
+        reset if the socket's C{SO_LINGER} is 0), before the reactor turns
+        again. Only then are the protocols told, so that the test leaves nothing
+        behind; the peers have seen what they would have seen. The real exit is
+        tested on real processes in ``test_integrity.py``.
         """
-        stopped = service.stopService()
-
-        def exit_process(_: None) -> None:
-            for protocol in list(service.tracker.protocols):
-                close_like_exit(protocol.transport)
-
-        stopped.addCallback(exit_process)
-        return stopped
+        for protocol in list(service.tracker.protocols):
+            close_like_exit(protocol.transport)
 
 
 def close_like_exit(transport: Any) -> None:
-    """Close a TCP transport's socket the way process exit does: no reset, no more turns."""
+    """Close a TCP transport's socket as process exit does, then tidy up the transport."""
     reactor.removeReader(transport)
     reactor.removeWriter(transport)
-    transport.socket.close()
+    transport.socket.close()  # the kernel's close: its SO_LINGER decides FIN or reset
+    transport.connectionLost(Failure(ConnectionLost("the process died")))

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from twisted.internet.defer import CancelledError, Deferred, TimeoutError
 from twisted.internet.endpoints import connectProtocol
-from twisted.internet.error import ConnectionRefusedError
+from twisted.internet.error import ConnectionLost, ConnectionRefusedError
 from twisted.internet.interfaces import IListeningPort, IProtocolFactory
 
 from poetry.address import Address, listening_address
@@ -73,14 +73,24 @@ class PoetryContract:
         """Let the world run until ``d`` fires; return its result."""
         raise NotImplementedError
 
+    def kill_process(self, service: GracefulServerService, port: IListeningPort) -> None:
+        """The process running ``service`` dies now: nothing more runs in it.
+
+        The kernel closes every connection it still has open, with a FIN or,
+        where the socket says so (C{SO_LINGER} 0), a reset.
+        """
+        raise NotImplementedError
+
     def stop_process(self, service: GracefulServerService, port: IListeningPort) -> Deferred[None]:
         """Stop ``service`` as SIGTERM does, then exit its process as soon as the stop is done.
 
         The exit is what a real reactor and kernel do once the shutdown
-        triggers have fired: nothing more runs, and every connection the
-        process still has open is closed by the kernel (a FIN).
+        triggers have fired: nothing more runs, and the kernel closes what is
+        still open (L{kill_process}).
         """
-        raise NotImplementedError
+        stopped = service.stopService()
+        stopped.addCallback(lambda _: self.kill_process(service, port))
+        return stopped
 
     def keep_service(self, service: GracefulServerService) -> None:
         """Make sure ``service`` is stopped when the test ends."""
@@ -264,10 +274,12 @@ class PoetryContract:
         self.assertEqual(await self.talk(address, client), netstring(POEM.upper()))  # type: ignore[attr-defined]
 
     async def test_transform_half_close_mid_request_gets_no_reply(self) -> None:
-        """A client half-closing before its request is whole gets a clean close, no reply."""
+        """A client half-closing before its request is whole gets no reply: a reset."""
         address = await self.service_address(TRANSFORM)
         client = ChattyClient(b"100:shout.Tyger", half_close=True)
-        self.assertEqual(await self.talk(address, client), b"")  # type: ignore[attr-defined]
+        with self.assertRaises(ConnectionLost):  # type: ignore[attr-defined]
+            await self.talk(address, client)
+        self.assertEqual(client.received, b"")  # type: ignore[attr-defined]
 
     async def test_shutdown_past_grace_is_a_reset(self) -> None:
         """A poem cut when the grace period ends reaches the client as a reset, never a clean close.
@@ -285,6 +297,21 @@ class PoetryContract:
         with self.assertRaises(PartialPoemError) as caught:  # type: ignore[attr-defined]
             await self.wait(poem)
         self.assertTrue(load_poem("tyger").startswith(caught.exception.partial))  # type: ignore[attr-defined]
+
+    async def test_process_death_mid_poem_is_a_reset(self) -> None:
+        """A server process that dies mid-poem (any signal, SIGKILL too) leaves its clients a reset.
+
+        Until a poem is all in the kernel's hands, the connection's socket is
+        set to reset on close, so the kernel's close at exit is a reset.
+        """
+        service, port = await self.start_service(
+            POETRY, poem="tyger", chunk_bytes=10, delay=SLOW_DELAY
+        )
+        poem = self.fetch(listening_address(port), timeout=5)
+        await self.elapse(SLOW_DELAY)  # a chunk or two are in
+        self.kill_process(service, port)
+        with self.assertRaises(PartialPoemError):  # type: ignore[attr-defined]
+            await self.wait(poem)
 
     async def test_clean_close_without_bytes_is_an_error(self) -> None:
         """A server that closes cleanly without sending a byte fails the fetch: no empty poem."""

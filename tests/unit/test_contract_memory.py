@@ -83,11 +83,12 @@ class InMemoryContractTests(PoetryContract, SynchronousTestCase):
         self.network.flush()
         return await d
 
-    def stop_process(self, service: GracefulServerService, port: IListeningPort) -> Deferred[None]:
-        """Stop ``service``; the moment the stop is done, the network exits its process."""
-        stopped = service.stopService()
-        stopped.addCallback(lambda _: self.network.exit_process(port))
-        return stopped
+    def kill_process(self, service: GracefulServerService, port: IListeningPort) -> None:
+        """The network exits the process listening on ``port``; its timers are dropped too."""
+        self.network.exit_process(port)
+        service.tracker.watch(None)
+        for call in self.reactor.getDelayedCalls():
+            call.cancel()  # one reactor plays every process: the dead one's timers go with it
 
 
 for _name, _test in vars(PoetryContract).items():

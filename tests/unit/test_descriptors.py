@@ -8,13 +8,15 @@ import struct
 
 from twisted.internet.address import UNIXAddress
 from twisted.internet.protocol import Factory
+from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry import descriptors
 from poetry.descriptors import (
     DESCRIPTOR_RESERVE,
-    close_ordinarily,
     connection_budget,
+    end_poem,
+    poem_delivered,
     reset_unserved,
 )
 from poetry.testing import MemoryPoetryNetwork
@@ -34,14 +36,23 @@ class FakeHandle:
 
 
 class WithHandle:
-    """A port or transport with a system handle."""
+    """A transport with a system handle, that records how it was closed."""
 
     def __init__(self, handle: FakeHandle) -> None:
         self._handle = handle
+        self.write_closed = self.closed = False
 
     def getHandle(self) -> FakeHandle:
         """Return the handle."""
         return self._handle
+
+    def loseWriteConnection(self) -> None:
+        """Record a half-close."""
+        self.write_closed = True
+
+    def loseConnection(self) -> None:
+        """Record a close."""
+        self.closed = True
 
 
 class BudgetTests(SynchronousTestCase):
@@ -75,20 +86,33 @@ class BudgetTests(SynchronousTestCase):
 class LingerTests(SynchronousTestCase):
     """Unserved connections reset; served ones close the ordinary way; only on TCP."""
 
-    def test_served_connection_closes_ordinarily(self) -> None:
-        """A served TCP connection gets the ordinary linger back."""
+    def test_delivered_poem_closes_ordinarily(self) -> None:
+        """Once the poem is delivered, a TCP connection gets the ordinary linger back and closes."""
         handle = FakeHandle(socket.AF_INET)
-        close_ordinarily(WithHandle(handle))
+        transport = WithHandle(handle)
+        poem_delivered(transport)
         self.assertEqual(
             handle.options, [(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 0, 0))]
         )
+        self.assertTrue(transport.closed)
 
     def test_not_tcp(self) -> None:
-        """A UNIX socket, or a transport with no handle, is left alone."""
+        """A UNIX socket's linger, or a transport with no handle, is left alone."""
         handle = FakeHandle(socket.AF_UNIX)
-        close_ordinarily(WithHandle(handle))
-        close_ordinarily(object())
+        poem_delivered(WithHandle(handle))
         self.assertEqual(handle.options, [])
+
+    def test_end_poem_half_closes(self) -> None:
+        """Ending a poem half-closes: the close waits for Twisted's buffer to drain."""
+        transport = WithHandle(FakeHandle(socket.AF_INET))
+        end_poem(transport)
+        self.assertEqual((transport.write_closed, transport.closed), (True, False))
+
+    def test_end_poem_without_half_close(self) -> None:
+        """A transport that cannot half-close is closed at once."""
+        transport = StringTransport()
+        end_poem(transport)
+        self.assertTrue(transport.disconnecting)
 
     def test_ports_without_descriptor(self) -> None:
         """A listening port that is not TCP, or has no descriptor (in memory), is left alone.

@@ -6,12 +6,12 @@ from twisted.internet.defer import CancelledError, TimeoutError
 from twisted.internet.error import ConnectionDone, ConnectionLost, ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
-from twisted.test.iosim import ConnectionCompleter
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.client import get_poetry
 from poetry.errors import PartialPoemError, PoemTooLargeError
 from poetry.server import PoetryServerFactory
+from poetry.testing import MemoryPoetryNetwork
 from tests.support import POEM, accept_client, assert_no_delayed_calls, refuse_client
 
 
@@ -130,11 +130,9 @@ class ClientServerInMemoryTests(SynchronousTestCase):
 
     def test_client_gets_server_poem(self) -> None:
         """A client connected to a poetry server in memory receives its poem whole."""
-        reactor = MemoryReactorClock()
-        reactor.listenTCP(10000, PoetryServerFactory(POEM), interface="127.0.0.1")
-        d = get_poetry(reactor, "127.0.0.1", 10000, timeout=5)
-        pump = ConnectionCompleter(reactor).succeedOnce()
-        assert pump is not None
-        pump.flush()
+        network = MemoryPoetryNetwork()
+        network.reactor.listenTCP(10000, PoetryServerFactory(POEM), interface="127.0.0.1")
+        d = get_poetry(network.reactor, "127.0.0.1", 10000, timeout=5)
+        network.flush()
         self.assertEqual(self.successResultOf(d), POEM)
-        assert_no_delayed_calls(self, reactor)
+        assert_no_delayed_calls(self, network.reactor)

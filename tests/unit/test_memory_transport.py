@@ -6,6 +6,8 @@ contract tests, which run the poetry-level consequences in both tiers).
 
 from __future__ import annotations
 
+import socket
+
 from twisted.internet.error import (
     ConnectionAborted,
     ConnectionDone,
@@ -18,7 +20,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
 from poetry.client import get_poetry
-from poetry.testing import MemoryPoetryNetwork, MemoryTransport
+from poetry.testing import ORDINARY_LINGER, RESET_LINGER, MemoryPoetryNetwork, MemoryTransport
 from tests.support.peers import HalfCloseableRecorder, RecordingProtocol
 
 
@@ -156,6 +158,45 @@ class ProcessExitTests(Connected):
         transport.loseConnection()
         self.network.flush()
         self.network.exit_process(self.port)
+        self.assertEqual(client.events, [("lost", ConnectionDone)])
+
+
+class LingerTests(Connected):
+    """C{SO_LINGER} 0 turns a socket's close into a reset, and is inherited from the port."""
+
+    def test_close_with_linger_zero_is_a_reset(self) -> None:
+        """A socket set to linger 0 that closes sends a reset, not a FIN."""
+        server, client = RecordingProtocol(), RecordingProtocol()
+        transport, _ = self.connect(server, client)
+        transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        transport.loseConnection()
+        self.network.flush()
+        self.assertEqual(client.events, [("lost", ConnectionLost)])
+
+    def test_accepted_connection_inherits_port_linger(self) -> None:
+        """A connection accepted by a port set to linger 0 is reset when its process dies."""
+        server, client = RecordingProtocol(), RecordingProtocol()
+        self.network = MemoryPoetryNetwork()
+        port = self.network.serve("127.0.0.1", 10000, Factory.forProtocol(lambda: server))
+        port.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        self.network.reactor.connectTCP(
+            "127.0.0.1", 10000, ClientFactory.forProtocol(lambda: client)
+        )
+        self.network.flush()
+        self.network.exit_process(port)
+        self.assertEqual(client.events, [("lost", ConnectionLost)])
+
+    def test_ordinary_linger_restored(self) -> None:
+        """The ordinary linger set back makes the close a FIN again; other options are ignored."""
+        server, client = RecordingProtocol(), RecordingProtocol()
+        transport, _ = self.connect(server, client)
+        handle = transport.getHandle()
+        handle.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        handle.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, ORDINARY_LINGER)
+        handle.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.assertEqual(handle.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER), ORDINARY_LINGER)
+        transport.loseConnection()
+        self.network.flush()
         self.assertEqual(client.events, [("lost", ConnectionDone)])
 
 

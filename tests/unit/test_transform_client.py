@@ -6,10 +6,10 @@ from twisted.internet.defer import CancelledError, TimeoutError
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
-from twisted.test.iosim import ConnectionCompleter
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.errors import TransformError
+from poetry.testing import MemoryPoetryNetwork
 from poetry.transform_client import transform_poem
 from poetry.transform_server import TransformFactory
 from tests.support import accept_client, assert_no_delayed_calls, netstring
@@ -83,11 +83,11 @@ class TransformRoundTripTests(SynchronousTestCase):
 
     def test_round_trip(self) -> None:
         """A poem sent to the service comes back transformed."""
-        reactor = MemoryReactorClock()
-        reactor.listenTCP(10001, TransformFactory(reactor))
-        reply = transform_poem(reactor, "127.0.0.1", 10001, "cummingsify", b"The TYGER", timeout=5)
-        pump = ConnectionCompleter(reactor).succeedOnce()
-        assert pump is not None
-        pump.flush()
+        network = MemoryPoetryNetwork()
+        network.reactor.listenTCP(10001, TransformFactory(network.reactor))
+        reply = transform_poem(
+            network.reactor, "127.0.0.1", 10001, "cummingsify", b"The TYGER", timeout=5
+        )
+        network.flush()
         self.assertEqual(self.successResultOf(reply), b"the tyger")
-        assert_no_delayed_calls(self, reactor)
+        assert_no_delayed_calls(self, network.reactor)
