@@ -97,6 +97,20 @@ class ConnectionTracker(WrappingFactory[TrackedProtocol]):
     def watch(self, port: IListeningPort | None) -> None:
         """Pause and resume ``port`` to keep within the limit (None: stop doing so)."""
         self._port = port
+        self._limit_accepts()
+
+    def _limit_accepts(self) -> None:
+        """Let the port's next accept loop take no more connections than there is room for.
+
+        A Twisted TCP port accepts a batch of up to C{numberAccepts} connections
+        each time it is readable, and does not look at being paused until the
+        batch is over: without this, a burst would go past the limit and the
+        extra clients would be reset instead of waiting in the backlog.
+        """
+        if self._port is not None and self.max_connections is not None:
+            if hasattr(self._port, "numberAccepts"):
+                room = self.max_connections - len(self.protocols)
+                self._port.numberAccepts = max(1, room)
 
     @property
     def _full(self) -> bool:
@@ -112,6 +126,7 @@ class ConnectionTracker(WrappingFactory[TrackedProtocol]):
     def registerProtocol(self, protocol: IProtocol) -> None:
         """Track a new connection; pause the port once the limit is reached."""
         super().registerProtocol(protocol)
+        self._limit_accepts()
         if self._full and not self._paused and self._port is not None:
             self._paused = True
             self._log.warn(
@@ -124,6 +139,7 @@ class ConnectionTracker(WrappingFactory[TrackedProtocol]):
     def unregisterProtocol(self, protocol: IProtocol) -> None:
         """Forget a closed connection; resume a paused port; wake the waiters once none is left."""
         super().unregisterProtocol(protocol)
+        self._limit_accepts()
         if self._paused and not self._full:
             self._paused = False
             if self._port is not None:

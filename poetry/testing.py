@@ -349,6 +349,15 @@ class _MemoryPort:
         self.key = key
         self.socket = SocketOptions()
         """The listening socket's options, which accepted connections inherit."""
+        self.numberAccepts = 100
+        """How many connections the next batch may accept at most (as on Twisted's TCP port)."""
+
+    def accepted_batch(self, accepted: int) -> None:
+        """Adjust the batch size after a batch, as Twisted's TCP port does."""
+        if accepted == self.numberAccepts:
+            self.numberAccepts += 20
+        else:
+            self.numberAccepts = max(1, accepted)
 
     def startListening(self) -> None:
         """Already listening once made."""
@@ -496,10 +505,15 @@ class MemoryPoetryNetwork:
     def _complete_connections(self) -> bool:
         """Connect or refuse every pending connection attempt; return whether there were any.
 
-        Attempts to a paused port stay pending, in order.
+        As Twisted's ports do, each port accepts its waiting attempts in a
+        batch of up to its C{numberAccepts}, without looking at whether it was
+        paused in the middle of the batch, then adjusts C{numberAccepts} as
+        Twisted does. Attempts to a port paused before its batch stay pending,
+        in order.
         """
         attempted = False
         waiting: list[tuple[Any, Any]] = []
+        batches: dict[tuple[str, int], list[int]] = {}  # accepted so far, the batch's limit
         while self.reactor.tcpClients:
             attempt = self.reactor.tcpClients.pop(0)
             connector = self.reactor.connectors.pop(0)
@@ -508,7 +522,7 @@ class MemoryPoetryNetwork:
                 attempted = True
                 continue
             service = self._service_at(host, port)
-            if service is not None and service[0] in self.paused:
+            if service is not None and not self._accepts(service[0], batches):
                 waiting.append((attempt, connector))
                 continue
             attempted = True
@@ -517,11 +531,27 @@ class MemoryPoetryNetwork:
                     connector, Failure(ConnectionRefusedError(f"nothing listens on {host}:{port}"))
                 )
             else:
+                batches[service[0]][0] += 1
                 self._connect(host, port, client_factory, service)
+        for key, (accepted, _limit) in batches.items():
+            self._ports[key].accepted_batch(accepted)
         for attempt, connector in waiting:
             self.reactor.tcpClients.append(attempt)
             self.reactor.connectors.append(connector)
         return attempted
+
+    def _accepts(self, key: tuple[str, int], batches: dict[tuple[str, int], list[int]]) -> bool:
+        """Whether the port at ``key`` accepts one more attempt in this round's batch.
+
+        A batch starts only if the port is not paused; its limit is the port's
+        C{numberAccepts} when it starts.
+        """
+        if key not in batches:
+            if key in self.paused:
+                return False
+            batches[key] = [0, self._ports[key].numberAccepts]
+        accepted, limit = batches[key]
+        return accepted < limit
 
     def _connect(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.interfaces import (
@@ -99,6 +101,28 @@ class MemoryPoetryNetworkTests(SynchronousTestCase):
         self.network.flush()
         self.failureResultOf(poem, EmptyPoemError)
         self.assertEqual(self.network.open_connections, 0)
+
+    def test_port_accepts_a_batch_past_a_pause(self) -> None:
+        """As on Twisted's TCP port, a pause takes effect only after the batch of accepts."""
+        ports: list[Any] = []
+
+        class Pausing(Factory):
+            def buildProtocol(self, addr: object) -> Protocol:
+                ports[0].stopReading()
+                return Protocol()
+
+        ports.append(self.network.serve("127.0.0.1", 10000, Pausing()))
+        for _ in range(3):
+            self.reactor.connectTCP("127.0.0.1", 10000, ClientFactory.forProtocol(Protocol))
+        self.network.flush()
+        self.assertEqual(self.network.open_connections, 3)  # one batch, paused in its middle
+        self.reactor.connectTCP("127.0.0.1", 10000, ClientFactory.forProtocol(Protocol))
+        self.network.flush()
+        self.assertEqual(self.network.open_connections, 3)  # waits: the port is paused
+        ports[0].startReading()
+        self.network.flush()
+        self.assertEqual(self.network.open_connections, 4)
+        self.assertEqual(ports[0].numberAccepts, 1)  # as Twisted: the size of the last batch
 
     def test_address_taken(self) -> None:
         """Two services cannot share an address."""
