@@ -10,7 +10,9 @@ listen backlog exist only here.
 from __future__ import annotations
 
 import signal
+import socket
 import sys
+import time
 from collections.abc import Callable
 
 from twisted.internet import reactor
@@ -18,6 +20,7 @@ from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.endpoints import connectProtocol
 from twisted.internet.error import ConnectError, ConnectionLost
 from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
@@ -175,6 +178,18 @@ class IntegrityTests(TestCase):
         results += self.clients(proxy_port, 3, half_close=True)  # a cold cache first
         self.assertEqual(await self.outcomes(results, TYGER), ["whole"] * 6)
 
+    async def test_chatty_slow_reader_gets_whole_poem(self) -> None:
+        """A client that sends a request line, then reads slowly, gets the whole poem and a FIN.
+
+        Closing a socket with unread bytes makes the kernel send a reset: the
+        server reads (and ignores) what the client sends until the poem is out.
+        """
+        server = self.started(spawn_txpoetry(reactor, "serve", "--listen", "tcp:0", "ecstasy"))
+        port = await self.port_of(server)
+        for half_close in (False, True):
+            received, end = await deferToThread(read_slowly, port, b"GET /poem\n", half_close)
+            self.assertEqual((received, end), (load_poem("ecstasy"), "EOF"), half_close)
+
     async def test_empty_or_endless_poem_file_refused(self) -> None:
         """C{serve} refuses an empty file and C{/dev/zero} in one line, with status 2."""
         empty = self.mktemp()
@@ -222,6 +237,28 @@ class IntegrityTests(TestCase):
         results = [get_poetry(reactor, "127.0.0.1", port, timeout=20) for _ in range(2000)]
         ended = await DeferredList(results, consumeErrors=True)
         self.assertEqual([value == TYGER for _ok, value in ended].count(True), 2000)
+
+
+def read_slowly(port: int, request: bytes, half_close: bool) -> tuple[bytes, str]:
+    """Send ``request`` (then half-close), read with a small buffer, slowly; return what came.
+
+    Runs in a thread: it is a plain blocking client, as many real ones are.
+    """
+    with socket.socket() as client:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+        client.settimeout(10)
+        client.connect(("127.0.0.1", port))
+        client.sendall(request)
+        if half_close:
+            client.shutdown(socket.SHUT_WR)
+        received = b""
+        try:
+            while data := client.recv(512):
+                received += data
+                time.sleep(0.005)  # a slow reader: the server's writes back up
+        except ConnectionResetError:
+            return received, "reset"
+        return received, "EOF"
 
 
 def limited_server(descriptors: int, *args: str) -> CommandProcess:
