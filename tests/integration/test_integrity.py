@@ -32,6 +32,9 @@ from tests.support.processes import CommandProcess, spawn, spawn_twistd, spawn_t
 
 TYGER = load_poem("tyger")
 
+SLOW_TYGER = ("--listen", "tcp:0", "--chunk-bytes", "10", "--delay", "0.2", "tyger")
+"""A slow server's arguments: Blake's Tyger, ten bytes every 0.2 s."""
+
 
 def outcome(poem: bytes) -> Callable[[bytes | Failure], str]:
     """Name how a client's connection ended, given the poem it should have got."""
@@ -83,50 +86,25 @@ class IntegrityTests(TestCase):
         ended = await DeferredList(results, consumeErrors=True)
         return [outcome(poem)(value) for _ok, value in ended]
 
-    async def test_sigterm_past_grace_resets_cut_clients(self) -> None:
-        """SIGTERM to a slow server: clients cut when the grace period ends see a reset."""
-        server = self.started(
-            spawn_txpoetry(
-                reactor,
-                "serve",
-                "--listen",
-                "tcp:0",
-                "--chunk-bytes",
-                "10",
-                "--delay",
-                "0.2",
-                "--grace",
-                "0.3",
-                "tyger",
-            )  # fmt: skip
-        )
+    async def cut_clients(
+        self, server: CommandProcess, end: Callable[[CommandProcess], object]
+    ) -> list[str]:
+        """Connect 5 clients, let a chunk or two reach each, ``end`` the server; name each end."""
         results = self.clients(await self.port_of(server), 5)
         await deferLater(reactor, 0.3, lambda: None)  # a chunk or two each
-        stopped = server.stop()
-        self.assertEqual(await self.outcomes(results, TYGER), ["reset"] * 5)
-        self.assertEqual(await stopped, 0, server.err)
+        end(server)
+        return await self.outcomes(results, TYGER)
+
+    async def test_sigterm_past_grace_resets_cut_clients(self) -> None:
+        """SIGTERM to a slow server: clients cut when the grace period ends see a reset."""
+        server = self.started(spawn_txpoetry(reactor, "serve", "--grace", "0.3", *SLOW_TYGER))
+        self.assertEqual(await self.cut_clients(server, CommandProcess.stop), ["reset"] * 5)
+        self.assertEqual(await server.ended, 0, server.err)
 
     async def test_twistd_sigterm_past_grace_resets_cut_clients(self) -> None:
         """The same under twistd: cut clients see a reset, not a clean close."""
-        server = self.started(
-            spawn_twistd(
-                reactor,
-                "poetry",
-                "--listen",
-                "tcp:0",
-                "--chunk-bytes",
-                "10",
-                "--delay",
-                "0.2",
-                "--grace",
-                "0.3",
-                "tyger",
-            )  # fmt: skip
-        )
-        results = self.clients(await self.port_of(server), 5)
-        await deferLater(reactor, 0.3, lambda: None)  # a chunk or two each
-        server.stop()
-        self.assertEqual(await self.outcomes(results, TYGER), ["reset"] * 5)
+        server = self.started(spawn_twistd(reactor, "poetry", "--grace", "0.3", *SLOW_TYGER))
+        self.assertEqual(await self.cut_clients(server, CommandProcess.stop), ["reset"] * 5)
 
     async def test_death_by_any_signal_resets_cut_clients(self) -> None:
         """A server killed mid-poem (SIGKILL, SIGHUP, SIGQUIT) leaves each client a reset.
@@ -135,48 +113,13 @@ class IntegrityTests(TestCase):
         poem is all in the kernel's hands the socket is set to reset on close.
         """
         for number in (signal.SIGKILL, signal.SIGHUP, signal.SIGQUIT):
-            server = self.started(
-                spawn_txpoetry(
-                    reactor,
-                    "serve",
-                    "--listen",
-                    "tcp:0",
-                    "--chunk-bytes",
-                    "10",
-                    "--delay",
-                    "0.2",
-                    "tyger",
-                )  # fmt: skip
-            )
-            results = self.clients(await self.port_of(server), 3)
-            await deferLater(reactor, 0.3, lambda: None)  # a chunk or two each
-            server.transport.signalProcess(number)
-            self.assertEqual(await self.outcomes(results, TYGER), ["reset"] * 3, number)
-            await server.ended
+            server = self.started(spawn_txpoetry(reactor, "serve", *SLOW_TYGER))
 
-    async def test_half_closing_clients_get_whole_poem(self) -> None:
-        """Clients that shut down their write side get the whole poem from slow server and proxy."""
-        slow = self.started(
-            spawn_txpoetry(
-                reactor,
-                "serve",
-                "--listen",
-                "tcp:0",
-                "--chunk-bytes",
-                "300",
-                "--delay",
-                "0.05",
-                "tyger",
-            )  # fmt: skip
-        )
-        slow_port = await self.port_of(slow)
-        proxy = self.started(
-            spawn_txpoetry(reactor, "proxy", "--listen", "tcp:0", "--upstream", str(slow_port))
-        )
-        proxy_port = await self.port_of(proxy)
-        results = self.clients(slow_port, 3, half_close=True)
-        results += self.clients(proxy_port, 3, half_close=True)  # a cold cache first
-        self.assertEqual(await self.outcomes(results, TYGER), ["whole"] * 6)
+            def kill(process: CommandProcess, number: int = number) -> None:
+                process.transport.signalProcess(number)
+
+            self.assertEqual(await self.cut_clients(server, kill), ["reset"] * 5, number)
+            await server.ended
 
     async def test_chatty_slow_reader_gets_whole_poem(self) -> None:
         """A client that sends a request line, then reads slowly, gets the whole poem and a FIN.
