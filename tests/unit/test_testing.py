@@ -74,8 +74,9 @@ class MemoryPoetryNetworkTests(SynchronousTestCase):
 
     def test_port_zero_gets_free_ports(self) -> None:
         """Listening on port 0 gives each service its own real-looking port."""
-        first = self.reactor.listenTCP(0, PoetryServerFactory(b"one"), interface="127.0.0.1")
-        second = self.reactor.listenTCP(0, PoetryServerFactory(b"two"), interface="127.0.0.1")
+        listen_in_memory = self.reactor.listenTCP  # the network's reactor: no socket is opened
+        first = listen_in_memory(0, PoetryServerFactory(b"one"), interface="127.0.0.1")
+        second = listen_in_memory(0, PoetryServerFactory(b"two"), interface="127.0.0.1")
         ports = [first.getHost().port, second.getHost().port]
         self.assertNotEqual(ports[0], ports[1])
         poems = [get_poetry(self.reactor, "127.0.0.1", p) for p in ports]
