@@ -9,6 +9,7 @@ reply.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 from twisted.internet.interfaces import (
@@ -36,6 +37,23 @@ DEFAULT_IDLE_TIMEOUT = 30.0
 
 ERROR_PREFIX = b"error: "
 """How an error reply begins."""
+
+
+_LEADING_DIGITS = re.compile(rb"[0-9]*")
+
+
+def length_over_limit(head: bytes, max_length: int) -> bool:
+    """Tell whether a request starting with ``head`` announces a length over ``max_length``.
+
+    ``head`` is the start of what the client sent; a length with more digits
+    than ``max_length`` has is over it whether or not its ``:`` has come.
+    """
+    digits = _LEADING_DIGITS.match(head)
+    assert digits is not None
+    length = digits.group()
+    if not length or length.startswith(b"0"):
+        return False
+    return len(length) > len(str(max_length)) or int(length) > max_length
 
 
 def error_reply(reason: str) -> bytes:
@@ -67,6 +85,7 @@ class TransformProtocol(NetstringReceiver, TimeoutMixin):
         self._idle_timeout = idle_timeout
         self._clock = clock
         self._finished = False
+        self._head = b""
 
     def callLater(self, period: float, func: Callable[[], object]) -> IDelayedCall:
         """Schedule the idle timeout on the injected clock."""
@@ -77,15 +96,27 @@ class TransformProtocol(NetstringReceiver, TimeoutMixin):
         self.setTimeout(self._idle_timeout)
 
     def dataReceived(self, data: bytes) -> None:
-        """Parse the request; ignore anything after it; log a malformed one."""
+        """Parse the request; ignore anything after it; log a malformed or too long one.
+
+        NetstringReceiver drops the connection in both cases without saying
+        which; the start of the request (kept here, a few bytes) tells them apart.
+        """
         if self._finished:
             return
+        if len(self._head) <= len(str(self.MAX_LENGTH)):
+            self._head += data[: len(str(self.MAX_LENGTH)) + 1]
         super().dataReceived(data)
         if self.brokenPeer and not self._finished:
             self._finish()
-            self._log.warn(
-                "malformed request from {peer}: connection closed", peer=peer_name(self.transport)
-            )
+            peer = peer_name(self.transport)
+            if length_over_limit(self._head, self.MAX_LENGTH):
+                self._log.warn(
+                    "request from {peer} longer than {limit} bytes: connection closed",
+                    peer=peer,
+                    limit=self.MAX_LENGTH,
+                )
+            else:
+                self._log.warn("malformed request from {peer}: connection closed", peer=peer)
 
     def stringReceived(self, request: bytes) -> None:
         """Answer the first request, then close."""

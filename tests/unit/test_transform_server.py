@@ -99,7 +99,8 @@ class TransformServerTests(SynchronousTestCase):
 
     def test_malformed_lengths(self) -> None:
         """A non-digit, negative or zero-padded length, or a missing comma, closes unanswered."""
-        for bad in [b"x5:hello,", b"-5:hello,", b"05:hello,", b"5:hello!", b":hello,"]:
+        malformed = [b"x5:hello,", b"-5:hello,", b"05:hello,", b"5:hello!", b":hello,", b"0123456:"]
+        for bad in malformed:
             protocol, transport = connect_server(self.factory, StringTransport())
             with capturedLogs() as events:
                 protocol.dataReceived(bad)
@@ -113,6 +114,21 @@ class TransformServerTests(SynchronousTestCase):
         """A request longer than the limit closes the connection unanswered."""
         self.assertEqual(self.send(b"101:"), b"")
         self.assertTrue(self.transport.disconnecting)
+
+    def test_length_over_limit_logged_as_such(self) -> None:
+        """A length over the limit, in any split, is logged as too long, not as malformed."""
+        for request in [b"101:", b"1000", b"99999999999999999999:"]:
+            for size in range(1, len(request) + 1):
+                protocol, transport = connect_server(self.factory, StringTransport())
+                with capturedLogs() as events:
+                    for start in range(0, len(request), size):
+                        protocol.dataReceived(request[start : start + size])
+                self.assertTrue(transport.disconnecting, (request, size))
+                [event] = events
+                self.assertIn("longer than {limit} bytes", event["log_format"], (request, size))
+                self.assertEqual(event["limit"], 100)
+                protocol.connectionLost(Failure(ConnectionDone()))
+        self.protocol.connectionLost(Failure(ConnectionDone()))
 
     def test_length_at_limit(self) -> None:
         """A request exactly at the limit is answered."""
