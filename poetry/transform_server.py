@@ -56,6 +56,36 @@ def length_over_limit(head: bytes, max_length: int) -> bool:
     return len(length) > len(str(max_length)) or int(length) > max_length
 
 
+NAME_SHOWN = 40
+"""How many bytes of an unknown transform's name an error reply or a log line echoes."""
+
+
+def _escaped(character: str) -> str:
+    r"""Return ``character`` as shown between single quotes (a byte not UTF-8 as ``\xNN``)."""
+    if 0xDC80 <= ord(character) <= 0xDCFF:  # a byte that is not UTF-8 (surrogateescape)
+        return f"\\x{ord(character) - 0xDC00:02x}"
+    if character == "'":
+        return "\\'"
+    if character.isprintable() and character != "\\":
+        return character
+    return repr(character)[1:-1]
+
+
+def shown_name(raw: bytes) -> str:
+    """Return a transform name as it is echoed back: quoted, escaped, and cut short.
+
+    At most L{NAME_SHOWN} bytes of it are shown (bytes that are not UTF-8
+    escaped); a longer name is followed by ``...`` and its whole length, so a
+    hostile request cannot make a reply or a log line larger than a few
+    hundred characters.
+    """
+    head = raw[:NAME_SHOWN].decode("utf-8", "surrogateescape")
+    shown = "'" + "".join(map(_escaped, head)) + "'"
+    if len(raw) > NAME_SHOWN:
+        return f"{shown}... ({len(raw)} bytes)"
+    return shown
+
+
 def error_reply(reason: str) -> bytes:
     """Return the reply that reports ``reason``."""
     return ERROR_PREFIX + reason.encode("utf-8", "backslashreplace")
@@ -136,8 +166,9 @@ class TransformProtocol(NetstringReceiver, TimeoutMixin):
             return error_reply("request has no '.' between transform name and poem")
         transform = self._transforms.get(name)
         if transform is None:
-            self._log.warn("unknown transform {name!r} asked by {peer}", name=name, peer=peer)
-            return error_reply(f"unknown transform {name!r}")
+            shown = shown_name(raw_name)
+            self._log.warn("unknown transform {name} asked by {peer}", name=shown, peer=peer)
+            return error_reply(f"unknown transform {shown}")
         try:
             result = transform(poem)
         except Exception as error:

@@ -74,6 +74,33 @@ class TransformServerTests(SynchronousTestCase):
         )
         self.assertTrue(self.transport.disconnecting)
 
+    def test_long_unknown_name_echoed_short(self) -> None:
+        """A long unknown name is echoed as its first 40 bytes and its length, reply and log."""
+        factory = TransformFactory(self.clock)
+        protocol, transport = connect_server(factory, StringTransport())
+        with capturedLogs() as events:
+            protocol.dataReceived(netstring(b"\xff" * 100_000 + b".poem"))
+        shown = "'" + "\\xff" * 40 + "'... (100000 bytes)"
+        self.assertEqual(transport.value(), netstring(f"error: unknown transform {shown}".encode()))
+        [event] = events
+        self.assertEqual(event["name"], shown)
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_name_of_40_bytes_echoed_whole(self) -> None:
+        """An unknown name of exactly 40 bytes is echoed whole, with no length after it."""
+        self.assertEqual(
+            self.send(netstring(b"n" * 40 + b".poem")),
+            netstring(b"error: unknown transform '" + b"n" * 40 + b"'"),
+        )
+
+    def test_name_escaped(self) -> None:
+        """Quotes, backslashes and line breaks in an unknown name are escaped; UTF-8 shows as is."""
+        reply = self.send(netstring("it's\\\n\u00c6.poem".encode()))
+        self.assertEqual(
+            reply, netstring("error: unknown transform 'it\\'s\\\\\\n\u00c6'".encode())
+        )
+
     def test_no_dot(self) -> None:
         """A request without a '.' gets an error reply."""
         reply = self.send(netstring(b"cummingsify"))
