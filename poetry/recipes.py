@@ -18,7 +18,7 @@ from twisted.python import usage
 
 from poetry.address import ADDRESS_FORMS, Address, loopback_listen, parse_address, server_endpoint
 from poetry.catalog import DEFAULT_POEM, load_poem
-from poetry.client import get_poetry
+from poetry.client import DEFAULT_MAX_BYTES, get_poetry
 from poetry.descriptors import connection_budget
 from poetry.errors import UsageError
 from poetry.graceful import DEFAULT_GRACE_PERIOD, GracefulServerService
@@ -60,6 +60,18 @@ class Setting:
             return self.help
         return f"{self.help} (default %(default)s)"
 
+    def add_argument(self, parser: argparse.ArgumentParser) -> None:
+        """Add this setting to a command-line parser as ``--NAME``."""
+        parser.add_argument(
+            f"--{self.name}",
+            dest=self.key,
+            default=self.default,
+            type=argument_type(self.parse),
+            required=self.required,
+            metavar=self.metavar,
+            help=self.help_with_default,
+        )
+
 
 def listen_setting(default_port: int) -> Setting:
     """Return the ``--listen`` setting of a service whose default port is ``default_port``."""
@@ -71,6 +83,16 @@ def listen_setting(default_port: int) -> Setting:
         "ENDPOINT",
     )
 
+
+MAX_BYTES = Setting(
+    "max-bytes",
+    DEFAULT_MAX_BYTES,
+    positive_int,
+    "the largest poem accepted from a server, in bytes; past it the connection is reset"
+    " and the fetch fails",
+    "N",
+)
+"""The size limit on a fetched poem, shared by ``get`` and ``proxy``."""
 
 GRACE = Setting(
     "grace",
@@ -116,15 +138,7 @@ class ServiceRecipe:
                 "poem", nargs="?", default=DEFAULT_POEM, help="a bundled poem's name or a file path"
             )
         for setting in self.all_settings:
-            parser.add_argument(
-                f"--{setting.name}",
-                dest=setting.key,
-                default=setting.default,
-                type=argument_type(setting.parse),
-                required=setting.required,
-                metavar=setting.metavar,
-                help=setting.help_with_default,
-            )
+            setting.add_argument(parser)
 
     def usage_options(self) -> type[usage.Options]:
         """Return a twistd options class with the same settings."""

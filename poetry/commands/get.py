@@ -13,6 +13,7 @@ from poetry.address import ADDRESS_FORMS, parse_address
 from poetry.errors import UsageError
 from poetry.fetch_many import FetchOutcome, fetch_one
 from poetry.progress import ProgressReport
+from poetry.recipes import MAX_BYTES
 from poetry.transform_client import transform_poem
 from poetry.values import argument_type, positive_seconds
 
@@ -26,7 +27,7 @@ DEFAULT_TIMEOUT = 30.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the addresses and the timeout."""
+    """Add the addresses, the transform, and the limits in time and size."""
     parser.add_argument(
         "addresses",
         nargs="+",
@@ -52,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="give up on a server after S seconds (default %(default)s)",
     )
+    MAX_BYTES.add_argument(parser)
 
 
 class Interruption:
@@ -140,6 +142,7 @@ async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[st
             reactor,
             address,
             timeout=args.timeout,
+            max_bytes=args.max_bytes,
             on_progress=None if report is None else report.listener(index),
         )
         for index, address in enumerate(addresses)

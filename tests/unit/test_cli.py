@@ -102,6 +102,13 @@ class ParserTests(SynchronousTestCase):
         self.assertEqual(error.code, 0)
         self.assertIn("ADDRESS HOST:PORT, [IPV6]:PORT or PORT", " ".join(stdout.getvalue().split()))
 
+    def test_max_bytes_must_be_positive(self) -> None:
+        """A C{--max-bytes} of zero or a non-number is a usage error."""
+        for bad in ["0", "-1", "4MiB"]:
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            self.assertIn("whole number", self.assertUsageError(["get", "1", "--max-bytes", bad]))
+
     def test_timeout_must_be_positive(self) -> None:
         """A zero, negative or non-numeric timeout is a usage error."""
         for bad in ["0", "-1", "soon", "nan"]:
@@ -264,6 +271,15 @@ class GetCommandTests(SynchronousTestCase):
         self.reactor.advance(2.5)  # the --timeout deadline
         self.assertEqual(self.successResultOf(run.result), 1)
         self.assertEqual(run.err.getvalue(), "127.0.0.1:10001: timed out after 2.5 seconds\n")
+
+    def test_max_bytes(self) -> None:
+        """A server sending more than C{--max-bytes} is reported as over the limit; exit 1."""
+        run = CommandRun(self.reactor, ["get", "--quiet", "10001", "--max-bytes", "4"])
+        protocol, transport = accept_client(self.reactor)
+        protocol.dataReceived(POEM)
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(self.successResultOf(run.result), 1)
+        self.assertEqual(run.err.getvalue(), "127.0.0.1:10001: poem exceeds the limit of 4 bytes\n")
 
     def test_progress_lines_when_not_a_terminal(self) -> None:
         """Without C{--quiet}, stderr that is not a terminal gets a line per state change."""
