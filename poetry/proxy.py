@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from poetry.address import peer_name
+from poetry.errors import describe_failure
 
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 """Seconds the proxy waits for the upstream poem unless told otherwise."""
@@ -80,8 +81,8 @@ class PoemCache:
         self._fetching = False
         waiting, self._waiting = self._waiting, []
         self._log.warn(
-            "upstream failure ({why}): failing {count} waiting clients",
-            why=failure.getErrorMessage(),
+            "upstream failure ({why}): failing the waiting clients ({count})",
+            why=describe_failure(failure),
             count=len(waiting),
         )
         for waiter in waiting:

@@ -16,7 +16,14 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IProtocolFactory
 from twisted.python import usage
 
-from poetry.address import ADDRESS_FORMS, Address, loopback_listen, parse_address, server_endpoint
+from poetry.address import (
+    ADDRESS_FORMS,
+    Address,
+    listens_at,
+    loopback_listen,
+    parse_address,
+    server_endpoint,
+)
 from poetry.catalog import DEFAULT_POEM, load_poem
 from poetry.client import DEFAULT_MAX_BYTES, get_poetry
 from poetry.descriptors import connection_budget
@@ -292,10 +299,15 @@ UPSTREAM_TIMEOUT = Setting(
 
 
 def _proxy_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
-    """Build the caching proxy's factory."""
+    """Build the caching proxy's factory; an upstream that is the proxy itself is refused."""
     upstream: Address = settings["upstream"]
     if upstream is None:
         raise UsageError("--upstream is required")
+    if listens_at(settings["listen"], upstream):
+        raise UsageError(
+            f"--upstream {upstream} is where this proxy listens (--listen {settings['listen']}):"
+            " it would wait on itself; give the address of a poetry server"
+        )
     timeout = settings["upstream_timeout"]
 
     def fetch() -> Deferred[bytes]:

@@ -6,11 +6,12 @@ import argparse
 from dataclasses import replace
 from typing import IO, Any, TypeVar
 
-from twisted.internet.defer import CancelledError, Deferred, TimeoutError, gatherResults
+from twisted.internet.defer import CancelledError, Deferred, gatherResults
 from twisted.python.failure import Failure
 
 from poetry.address import ADDRESS_FORMS, parse_address
 from poetry.errors import UsageError
+from poetry.errors import describe_failure as describe_fetch_failure
 from poetry.fetch_many import FetchOutcome, fetch_one
 from poetry.progress import ProgressReport
 from poetry.recipes import MAX_BYTES
@@ -83,12 +84,10 @@ class Interruption:
 
 
 def describe_failure(failure: Failure) -> str:
-    """Return a one-line reason for a failed fetch."""
+    """Return a one-line reason for a failed fetch; one cancelled by a signal was interrupted."""
     if isinstance(failure.value, CancelledError):
         return "interrupted"
-    if isinstance(failure.value, TimeoutError):
-        return f"timed out after {failure.value.args[0]} seconds"
-    return failure.getErrorMessage()
+    return describe_fetch_failure(failure)
 
 
 async def transform_all(

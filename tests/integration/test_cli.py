@@ -93,6 +93,14 @@ class CommandLineTests(TestCase):
         [line] = server.err.decode().splitlines()
         self.assertIn("no such poem", line)
 
+    async def test_proxy_of_itself(self) -> None:
+        """A proxy told to fetch from its own address exits 2 with one line, listening nowhere."""
+        proxy = self.spawn("proxy", "--listen", "tcp:10002", "--upstream", "localhost:10002")
+        self.assertEqual(await proxy.ended, 2)
+        self.assertEqual(proxy.out, b"")
+        [line] = proxy.err.decode().splitlines()
+        self.assertIn("is where this proxy listens", line)
+
     async def test_plain_ipv6_interface(self) -> None:
         """C{--listen tcp:0:interface=::1} serves on IPv6 loopback, fetched as [::1]:PORT."""
         server = self.spawn("serve", "tyger", "--listen", "tcp:0:interface=::1")

@@ -135,6 +135,16 @@ class RunCommandTests(SynchronousTestCase):
         [line] = self.stderr.getvalue().splitlines()
         self.assertTrue(line.startswith("txpoetry serve: error: no such poem"), line)
 
+    def test_proxy_of_itself_exits_2(self) -> None:
+        """A proxy whose upstream is its own address is a one-line usage error, exit 2."""
+        args = build_parser().parse_args(["proxy", "--upstream", "localhost:10002"])
+        reactor = MemoryReactor()
+        failure = self.failureResultOf(run_command(reactor, args), SystemExit)
+        self.assertEqual(failure.value.code, 2)
+        [line] = self.stderr.getvalue().splitlines()
+        self.assertIn("--upstream localhost:10002 is where this proxy listens", line)
+        self.assertEqual(reactor.tcpServers, [])
+
     def test_success_exits_0(self) -> None:
         """A command returning 0 ends without C{SystemExit}."""
         args = build_parser().parse_args(["poems"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from twisted.internet.error import ConnectionDone, ConnectionLost, ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.logger import capturedLogs
+from twisted.logger import capturedLogs, formatEvent
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -108,6 +108,17 @@ class ProxyTests(SynchronousTestCase):
         accept_client(self.reactor)
         self.reactor.advance(10)  # the upstream timeout
         self.assertTrue(client.disconnected)
+
+    def test_upstream_timeout_logged_in_words(self) -> None:
+        """An upstream timeout is logged as such, with how many clients it fails."""
+        self.client()
+        accept_client(self.reactor)
+        with capturedLogs() as events:
+            self.reactor.advance(10)  # the upstream timeout
+        self.assertEqual(
+            [formatEvent(e) for e in events],
+            ["upstream failure (timed out after 10 seconds): failing the waiting clients (1)"],
+        )
 
     def test_client_leaving_mid_fetch(self) -> None:
         """A client gone during the fetch is written nothing; the others still get the poem."""

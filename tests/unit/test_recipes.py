@@ -196,6 +196,18 @@ class ServiceRecipeTests(SynchronousTestCase):
         error = self.assertRaises(usage.UsageError, options.parseOptions, ["--upstream", "x:0"])
         self.assertIn("bad port", str(error))
 
+    def test_twistd_proxy_of_itself_exits_2(self) -> None:
+        """Under twistd too, an upstream that is the proxy's own address exits 2 in one line."""
+        stderr = io.StringIO()
+        self.patch(sys, "stderr", stderr)
+        options = PROXY.usage_options()()
+        options.parseOptions(["--listen", "tcp:7000", "--upstream", "127.0.0.1:7000"])
+        maker = RecipeServiceMaker(PROXY, MemoryReactor())
+        error = self.assertRaises(SystemExit, maker.makeService, options)
+        self.assertEqual(error.code, 2)
+        [line] = stderr.getvalue().splitlines()
+        self.assertIn("is where this proxy listens", line)
+
     def test_proxy_fetches_upstream_once(self) -> None:
         """The proxy plugin's service fetches from the upstream given, shared by clients."""
         reactor = MemoryReactorClock()
