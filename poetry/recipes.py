@@ -29,7 +29,7 @@ from poetry.client import DEFAULT_MAX_BYTES, get_poetry
 from poetry.descriptors import connection_budget
 from poetry.errors import UsageError
 from poetry.graceful import DEFAULT_GRACE_PERIOD, GracefulServerService
-from poetry.proxy import DEFAULT_UPSTREAM_TIMEOUT, PoemCache, ProxyFactory
+from poetry.proxy import DEFAULT_FAILURE_TTL, DEFAULT_UPSTREAM_TIMEOUT, PoemCache, ProxyFactory
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import DEFAULT_CHUNK_BYTES, DEFAULT_DELAY, SlowPoetryFactory
 from poetry.transform_server import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LENGTH, TransformFactory
@@ -298,6 +298,16 @@ UPSTREAM_TIMEOUT = Setting(
 )
 
 
+FAILURE_TTL = Setting(
+    "failure-ttl",
+    DEFAULT_FAILURE_TTL,
+    non_negative_seconds,
+    "seconds a failed upstream fetch is remembered: clients in that time are reset at once,"
+    " with no new fetch (0: every client starts a new fetch)",
+    "S",
+)
+
+
 def _proxy_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
     """Build the caching proxy's factory; an upstream that is the proxy itself is refused."""
     upstream: Address = settings["upstream"]
@@ -311,15 +321,17 @@ def _proxy_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
     timeout = settings["upstream_timeout"]
 
     def fetch() -> Deferred[bytes]:
-        return get_poetry(reactor, upstream.host, upstream.port, timeout=timeout)
+        return get_poetry(
+            reactor, upstream.host, upstream.port, timeout=timeout, max_bytes=settings["max_bytes"]
+        )
 
-    return ProxyFactory(PoemCache(fetch, reactor, settings["cache_ttl"]))
+    return ProxyFactory(PoemCache(fetch, reactor, settings["cache_ttl"], settings["failure_ttl"]))
 
 
 PROXY = ServiceRecipe(
     tapname="poetry-proxy",
     description="Serve an upstream poetry server's poem, fetched once and cached.",
-    settings=(UPSTREAM, CACHE_TTL, UPSTREAM_TIMEOUT),
+    settings=(UPSTREAM, CACHE_TTL, UPSTREAM_TIMEOUT, MAX_BYTES, FAILURE_TTL),
     build_factory=_proxy_factory,
     default_port=10002,
 )

@@ -13,17 +13,19 @@ from poetry.proxy import PoemCache, ProxyFactory
 from tests.support import POEM, accept_client, assert_no_delayed_calls, connect_server
 
 
-class ProxyTests(SynchronousTestCase):
-    """Clients of the proxy share one upstream fetch and see failures as aborts."""
+class ProxyTestCase(SynchronousTestCase):
+    """A proxy for 127.0.0.1:10000 on a memory reactor, its cache made with C{cache_settings}."""
+
+    cache_settings: dict[str, float] = {}
 
     def setUp(self) -> None:
-        """Put a proxy for 127.0.0.1:10000 with a 60-second cache on a memory reactor."""
+        """Put the proxy on a memory reactor."""
         self.reactor = MemoryReactorClock()
         self.factory = ProxyFactory(
             PoemCache(
                 lambda: get_poetry(self.reactor, "127.0.0.1", 10000, timeout=10),
                 self.reactor,
-                ttl=60,
+                **self.cache_settings,
             )
         )
 
@@ -40,6 +42,19 @@ class ProxyTests(SynchronousTestCase):
         protocol, _ = accept_client(self.reactor, index)
         protocol.dataReceived(poem)
         protocol.connectionLost(Failure(ConnectionDone()))
+
+    def refuse_upstream(self, index: int = -1) -> None:
+        """Refuse the upstream connection attempt at ``index``."""
+        _, _, factory, _, _ = self.reactor.tcpClients[index]
+        factory.clientConnectionFailed(
+            self.reactor.connectors[index], Failure(ConnectionRefusedError())
+        )
+
+
+class ProxyTests(ProxyTestCase):
+    """Clients of the proxy share one upstream fetch and see failures as aborts."""
+
+    cache_settings = {"ttl": 60}
 
     def test_miss_then_hit(self) -> None:
         """The first client waits for upstream; the next is served from the cache at once."""
@@ -81,14 +96,12 @@ class ProxyTests(SynchronousTestCase):
     def test_upstream_failure_aborts_every_waiter(self) -> None:
         """When upstream is refused, every waiting client's connection is aborted."""
         clients = [self.client() for _ in range(3)]
-        _, _, factory, _, _ = self.reactor.tcpClients[0]
         with capturedLogs() as events:
-            factory.clientConnectionFailed(
-                self.reactor.connectors[0], Failure(ConnectionRefusedError())
-            )
+            self.refuse_upstream()
         self.assertEqual([c.disconnected for c in clients], [True] * 3)
         self.assertEqual([c.value() for c in clients], [b""] * 3)
         self.assertEqual([e["count"] for e in events if "upstream failure" in e["log_format"]], [3])
+        self.assertEqual(len(self.reactor.tcpClients), 1)
 
     def test_partial_never_cached(self) -> None:
         """A reset mid-poem upstream is not cached: the next client starts a new fetch."""
@@ -162,6 +175,57 @@ class ProxyTests(SynchronousTestCase):
         self.assertEqual(
             [e["log_format"] for e in events if e["log_format"].startswith("cache")],
             ["cache miss: fetching from upstream", "cache hit"],
+        )
+
+
+class FailureTtlTests(ProxyTestCase):
+    """A failed upstream fetch is remembered for C{failure_ttl} seconds, never served as a poem."""
+
+    cache_settings = {"failure_ttl": 5}
+
+    def setUp(self) -> None:
+        """Let the first client's upstream fetch be refused."""
+        super().setUp()
+        self.client()
+        with capturedLogs() as self.failure_events:
+            self.refuse_upstream()
+
+    def test_clients_reset_until_ttl(self) -> None:
+        """Just before the failure's time is up, a client is reset at once, with no new fetch."""
+        self.reactor.advance(4.999)
+        client = self.client()
+        self.assertTrue(client.disconnected)
+        self.assertEqual(client.value(), b"")
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+
+    def test_new_fetch_once_ttl_is_up(self) -> None:
+        """Once the failure's time is up, the next client starts a new fetch and gets the poem."""
+        self.reactor.advance(5)  # the failure is forgotten
+        client = self.client()
+        self.assertFalse(client.disconnected)
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        protocol, _ = accept_client(self.reactor)
+        protocol.dataReceived(POEM)
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(client.value(), POEM)
+
+    def test_failure_logged_with_ttl(self) -> None:
+        """The upstream failure's warning says how long clients will be failed at once."""
+        [event] = self.failure_events
+        self.assertEqual(
+            formatEvent(event),
+            "upstream failure (Connection was refused by other side.):"
+            " failing the waiting clients (1), and those of the next 5 s",
+        )
+
+    def test_remembered_failure_logged(self) -> None:
+        """Each client failed by the remembered failure is logged."""
+        self.reactor.advance(1)
+        with capturedLogs() as events:
+            self.client()
+        self.assertEqual(
+            [formatEvent(e) for e in events],
+            ["upstream failed 1 s ago: failing the client without a new fetch"],
         )
 
 

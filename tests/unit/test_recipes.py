@@ -21,7 +21,7 @@ from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
 from poetry.transform_server import TransformFactory
 from poetry.twistd import RecipeServiceMaker
-from tests.support import connect_server
+from tests.support import accept_client, connect_server
 
 
 def twistd_options(*argv: str) -> usage.Options:
@@ -207,6 +207,25 @@ class ServiceRecipeTests(SynchronousTestCase):
         self.assertEqual(error.code, 2)
         [line] = stderr.getvalue().splitlines()
         self.assertIn("is where this proxy listens", line)
+
+    def test_proxy_limits(self) -> None:
+        """The proxy's C{--max-bytes} limits the upstream poem; C{--failure-ttl} holds failures."""
+        reactor = MemoryReactorClock()
+        options = PROXY.usage_options()()
+        options.parseOptions(["--upstream", "10.0.0.1:7", "--max-bytes", "4", "--failure-ttl", "2"])
+        factory = RecipeServiceMaker(PROXY, reactor).makeService(options).tracker.wrappedFactory
+        _, first = connect_server(factory, StringTransport())
+        upstream, upstream_transport = accept_client(reactor)
+        upstream.dataReceived(b"12345")
+        self.assertTrue(upstream_transport.disconnecting)
+        self.assertTrue(first.disconnected)
+        reactor.advance(1.999)
+        _, second = connect_server(factory, StringTransport())
+        self.assertTrue(second.disconnected)
+        reactor.advance(0.001)  # the failure is forgotten
+        connect_server(factory, StringTransport())
+        self.assertEqual(len(reactor.tcpClients), 2)
+        reactor.advance(30)  # the default upstream timeout
 
     def test_proxy_fetches_upstream_once(self) -> None:
         """The proxy plugin's service fetches from the upstream given, shared by clients."""
