@@ -32,7 +32,12 @@ from poetry.graceful import DEFAULT_GRACE_PERIOD, GracefulServerService
 from poetry.proxy import DEFAULT_FAILURE_TTL, DEFAULT_UPSTREAM_TIMEOUT, PoemCache, ProxyFactory
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import DEFAULT_CHUNK_BYTES, DEFAULT_DELAY, SlowPoetryFactory
-from poetry.transform_server import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LENGTH, TransformFactory
+from poetry.transform_server import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_WRITE_TIMEOUT,
+    TransformFactory,
+)
 from poetry.values import argument_type, non_negative_seconds, positive_int, positive_seconds
 
 Settings = Mapping[str, Any]
@@ -257,17 +262,29 @@ IDLE_TIMEOUT = Setting(
 )
 
 
+WRITE_TIMEOUT = Setting(
+    "write-timeout",
+    DEFAULT_WRITE_TIMEOUT,
+    positive_seconds,
+    "seconds a client has to read its whole reply; then it is reset",
+    "S",
+)
+
+
 def _transform_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
     """Build the transform service's factory."""
     return TransformFactory(
-        reactor, max_length=settings["max_length"], idle_timeout=settings["idle_timeout"]
+        reactor,
+        max_length=settings["max_length"],
+        idle_timeout=settings["idle_timeout"],
+        write_timeout=settings["write_timeout"],
     )
 
 
 TRANSFORM = ServiceRecipe(
     tapname="poetry-transform",
     description="Transform poems on request: one netstring '<transform>.<poem>' in, one out.",
-    settings=(MAX_LENGTH, IDLE_TIMEOUT),
+    settings=(MAX_LENGTH, IDLE_TIMEOUT, WRITE_TIMEOUT),
     build_factory=_transform_factory,
     default_port=10001,
 )

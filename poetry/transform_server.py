@@ -4,7 +4,8 @@ A request is ``<transform-name>.<poem>``. The reply is the transformed poem, or
 ``error: <reason>`` when the transform is unknown, the request has no ``.``, or
 the transform fails. A malformed or oversized netstring, or a request that
 does not arrive whole within the idle timeout, closes the connection with no
-reply.
+reply. A client that has not read its whole reply within the write timeout is
+reset.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ DEFAULT_MAX_LENGTH = 1_000_000
 
 DEFAULT_IDLE_TIMEOUT = 30.0
 """Seconds a client has to send its whole request."""
+
+DEFAULT_WRITE_TIMEOUT = 30.0
+"""Seconds a client has to read its whole reply, once it is sent."""
 
 ERROR_PREFIX = b"error: "
 """How an error reply begins."""
@@ -109,12 +113,15 @@ class TransformProtocol(NetstringReceiver, TimeoutMixin):
         max_length: int,
         idle_timeout: float,
         clock: IReactorTime,
+        write_timeout: float = DEFAULT_WRITE_TIMEOUT,
     ) -> None:
         self._transforms = transforms
         self.MAX_LENGTH = max_length
         self._idle_timeout = idle_timeout
+        self._write_timeout = write_timeout
         self._clock = clock
         self._finished = False
+        self._reply_size: int | None = None
         self._head = b""
 
     def callLater(self, period: float, func: Callable[[], object]) -> IDelayedCall:
@@ -149,12 +156,20 @@ class TransformProtocol(NetstringReceiver, TimeoutMixin):
                 self._log.warn("malformed request from {peer}: connection closed", peer=peer)
 
     def stringReceived(self, request: bytes) -> None:
-        """Answer the first request, then close."""
+        """Answer the first request, then close; the client has the write timeout to read it.
+
+        The connection is lost (C{connectionLost}) once the reply is flushed
+        and closed: a client that has not read it by then is reset, so that it
+        cannot hold the reply in memory for as long as it stays connected.
+        """
         if self._finished:
             return
         self._finish()
-        self.sendString(self._answer(request))
+        reply = self._answer(request)
+        self.sendString(reply)
         self.transport.loseConnection()
+        self._reply_size = len(str(len(reply))) + 1 + len(reply) + 1  # framed: "N:" reply ","
+        self.setTimeout(self._write_timeout)
 
     def _answer(self, request: bytes) -> bytes:
         """Return the reply to ``request``."""
@@ -188,13 +203,23 @@ class TransformProtocol(NetstringReceiver, TimeoutMixin):
         self.setTimeout(None)
 
     def timeoutConnection(self) -> None:
-        """Drop a client that did not send its whole request in time."""
+        """Reset a client that did not send its whole request, or read its reply, in time."""
         self._finished = True
-        self._log.warn(
-            "no complete request from {peer} in {timeout} s: connection aborted",
-            peer=peer_name(self.transport),
-            timeout=self._idle_timeout,
-        )
+        peer = peer_name(self.transport)
+        if self._reply_size is None:
+            self._log.warn(
+                "no complete request from {peer} in {timeout} s: connection aborted",
+                peer=peer,
+                timeout=self._idle_timeout,
+            )
+        else:
+            self._log.warn(
+                "client {peer} has not read its reply ({size} bytes) in {timeout} s:"
+                " connection aborted",
+                peer=peer,
+                size=self._reply_size,
+                timeout=self._write_timeout,
+            )
         self.transport.abortConnection()
 
     def readConnectionLost(self) -> None:
@@ -211,7 +236,8 @@ class TransformProtocol(NetstringReceiver, TimeoutMixin):
         """Nothing to do once the reply is sent."""
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        """Stop the clock; log a request cut short by the client."""
+        """Stop the clock (the reply, if any, is flushed); log a request cut short by the client."""
+        self.setTimeout(None)
         if not self._finished:
             self._finish()
             self._log.warn(
@@ -230,16 +256,18 @@ class TransformFactory(ServerFactory):
         transforms: Mapping[str, Transform] = TRANSFORMS,
         max_length: int = DEFAULT_MAX_LENGTH,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        write_timeout: float = DEFAULT_WRITE_TIMEOUT,
     ) -> None:
         self.clock = clock
         self.transforms = transforms
         self.max_length = max_length
         self.idle_timeout = idle_timeout
+        self.write_timeout = write_timeout
 
     def buildProtocol(self, addr: IAddress | None) -> TransformProtocol:
         """Build a protocol that answers one request."""
         protocol = TransformProtocol(
-            self.transforms, self.max_length, self.idle_timeout, self.clock
+            self.transforms, self.max_length, self.idle_timeout, self.clock, self.write_timeout
         )
         protocol.factory = self
         return protocol

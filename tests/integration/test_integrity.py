@@ -23,6 +23,7 @@ from twisted.trial.unittest import TestCase
 from poetry.catalog import load_poem
 from poetry.client import get_poetry
 from poetry.connecting import tcp_endpoint
+from tests.support import netstring
 from tests.support.peers import ChattyClient
 from tests.support.processes import CommandProcess, spawn, spawn_twistd, spawn_txpoetry
 
@@ -123,6 +124,33 @@ class IntegrityTests(TestCase):
         await deferLater(reactor, 0.3, lambda: None)  # a chunk or two each
         server.stop()
         self.assertEqual(await self.outcomes(results, TYGER), ["reset"] * 5)
+
+    async def test_client_not_reading_large_reply_is_reset(self) -> None:
+        """A transform client that never reads its 32 MB reply is reset at the write timeout.
+
+        The reply is far larger than the kernel's socket buffers, so the server
+        still holds most of it; the reset frees it.
+        """
+        server = self.started(
+            spawn_txpoetry(
+                reactor,
+                "transform",
+                "--listen",
+                "tcp:0",
+                "--max-length",
+                "40000000",
+                "--write-timeout",
+                "0.5",
+            )  # fmt: skip
+        )
+        port = await self.port_of(server)
+        client = ChattyClient(netstring(b"shout." + b"x" * 32_000_000))
+        await connectProtocol(tcp_endpoint(reactor, "127.0.0.1", port), client)
+        client.transport.pauseProducing()  # the client reads nothing
+        await server.line_matching(rb"has not read its reply", stderr=True)
+        client.transport.resumeProducing()
+        self.assertEqual((await self.outcomes([client.closed], b""))[0], "reset")
+        self.assertLess(len(client.received), 32_000_000)
 
     async def test_half_closing_clients_get_whole_poem(self) -> None:
         """Clients that shut down their write side get the whole poem from slow server and proxy."""

@@ -180,10 +180,12 @@ class ServiceRecipeTests(SynchronousTestCase):
         """The transform plugin builds a transform service with the limits given."""
         reactor = MemoryReactor()
         options = TRANSFORM.usage_options()()
-        options.parseOptions(["--max-length", "500", "--idle-timeout", "2"])
+        options.parseOptions(["--max-length", "500", "--idle-timeout", "2", "--write-timeout", "3"])
         factory = RecipeServiceMaker(TRANSFORM, reactor).makeService(options).tracker.wrappedFactory
         assert isinstance(factory, TransformFactory)
-        self.assertEqual((factory.max_length, factory.idle_timeout), (500, 2.0))
+        self.assertEqual(
+            (factory.max_length, factory.idle_timeout, factory.write_timeout), (500, 2.0, 3.0)
+        )
 
     def test_proxy_needs_upstream(self) -> None:
         """The proxy plugin refuses to start without an upstream."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import IProtocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
-from twisted.logger import capturedLogs
+from twisted.logger import capturedLogs, formatEvent
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -15,6 +16,11 @@ import tests.support.properties  # noqa: F401  (selects the hypothesis profile)
 from poetry.transform_server import TransformFactory
 from poetry.transforms import TRANSFORMS
 from tests.support import assert_no_delayed_calls, connect_server, netstring
+
+
+def reply_read(protocol: IProtocol) -> None:
+    """The client has read everything sent: the clean close the server asked for happens."""
+    protocol.connectionLost(Failure(ConnectionDone()))
 
 
 def broken_transform(poem: bytes) -> bytes:
@@ -33,8 +39,20 @@ class TransformServerTests(SynchronousTestCase):
             transforms={**TRANSFORMS, "broken": broken_transform},
             max_length=100,
             idle_timeout=5,
+            write_timeout=10,
         )
         self.protocol, self.transport = connect_server(self.factory, StringTransport())
+        self.addCleanup(self.close_as_asked)
+
+    def close_as_asked(self) -> None:
+        """Let the client read what it was sent, so the close the server asked for happens.
+
+        A L{StringTransport} only records that the server asked to close; this
+        is the close, once the reply is flushed. (A cleanup: it runs before
+        the checks for timers left behind.)
+        """
+        if self.transport.disconnecting and not self.transport.disconnected:
+            reply_read(self.protocol)
 
     def tearDown(self) -> None:
         """Check the test left no timer behind."""
@@ -61,6 +79,7 @@ class TransformServerTests(SynchronousTestCase):
             for start in range(0, len(request), size):
                 protocol.dataReceived(request[start : start + size])
             self.assertEqual(transport.value(), netstring(b"BURNING BRIGHT"), f"split {size}")
+            reply_read(protocol)
         self.protocol.connectionLost(Failure(ConnectionDone()))
 
     def test_empty_poem(self) -> None:
@@ -205,8 +224,33 @@ class TransformServerTests(SynchronousTestCase):
         self.assertTrue(self.transport.disconnected)
 
     def test_answer_stops_timeout(self) -> None:
-        """Once answered, no timeout is pending (checked in tearDown)."""
+        """Once the reply is read and the connection closed, no timeout is pending."""
         self.send(netstring(b"shout.x"))
+        reply_read(self.protocol)
+        assert_no_delayed_calls(self, self.clock)
+
+    def test_write_timeout_resets_client_not_reading(self) -> None:
+        """A client that has not read its whole reply when the write timeout ends is reset."""
+        self.send(netstring(b"shout.x"))
+        self.clock.advance(9.999)
+        self.assertFalse(self.transport.disconnected)
+        with capturedLogs() as events:
+            self.clock.advance(0.001)  # the write timeout
+        self.assertTrue(self.transport.disconnected)  # aborted: a reset, not a clean close
+        [event] = events
+        self.assertEqual(
+            formatEvent(event),
+            "client 192.168.1.1:54321 has not read its reply (4 bytes) in 10 s: connection aborted",
+        )
+
+    def test_write_timeout_counts_from_reply(self) -> None:
+        """The write timeout starts when the reply is sent, and replaces the idle timeout."""
+        self.clock.advance(4)
+        self.send(netstring(b"shout.x"))
+        self.clock.advance(9.999)  # past the idle timeout, not yet the write timeout
+        self.assertFalse(self.transport.disconnected)
+        self.clock.advance(0.001)  # the write timeout
+        self.assertTrue(self.transport.disconnected)
 
     def test_invalid_utf8_and_split_characters(self) -> None:
         """Invalid UTF-8, and characters split across packets, are transformed without a crash."""
@@ -233,3 +277,5 @@ class TransformServerProperties(SynchronousTestCase):
             split_protocol.dataReceived(request[a:b])
         self.assertEqual(split.value(), whole.value())
         self.assertEqual(whole.value(), netstring(TRANSFORMS["reverse-lines"](poem)))
+        reply_read(whole_protocol)
+        reply_read(split_protocol)
