@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
 
 from poetry.catalog import load_poem
-from tests.support.processes import CommandProcess, spawn_txpoetry
+from tests.support.processes import CommandProcess, spawn, spawn_txpoetry
 
 
 class CommandLineTests(TestCase):
@@ -124,6 +126,16 @@ class CommandLineTests(TestCase):
         demo.transport.closeStdout()
         self.assertEqual(await demo.ended, 1)
         self.assertEqual(demo.err, b"")
+
+    async def test_stdout_closed(self) -> None:
+        """With stdout closed, C{get}, C{serve} and C{poems} exit 2 with one line, no traceback."""
+        for args in [["get", "1"], ["serve", "--listen", "tcp:0"], ["poems"]]:
+            command = 'exec "$0" -m poetry "$@" >&-'
+            process = spawn(reactor, ["/bin/sh", "-c", command, sys.executable, *args])
+            self.addCleanup(process.stop)
+            self.assertEqual(await process.ended, 2, process.err)
+            [line] = process.err.decode().splitlines()
+            self.assertIn(f"txpoetry {args[0]}: error: standard output is closed", line)
 
     async def test_demo(self) -> None:
         """The demo runs every service by itself, finds each as expected, and exits 0."""

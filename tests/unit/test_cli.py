@@ -145,6 +145,17 @@ class RunCommandTests(SynchronousTestCase):
         self.assertIn("--upstream localhost:10002 is where this proxy listens", line)
         self.assertEqual(reactor.tcpServers, [])
 
+    def test_closed_stdout_exits_2(self) -> None:
+        """With stdout closed (C{sys.stdout} is None), a command exits 2 with one line on stderr."""
+        self.patch(sys, "stdout", None)
+        error = self.assertRaises(SystemExit, cli.main, ["poems"])
+        self.assertEqual(error.code, 2)
+        [line] = self.stderr.getvalue().splitlines()
+        self.assertEqual(
+            line,
+            "txpoetry poems: error: standard output is closed (send it somewhere, e.g. >/dev/null)",
+        )
+
     def test_success_exits_0(self) -> None:
         """A command returning 0 ends without C{SystemExit}."""
         args = build_parser().parse_args(["poems"])
