@@ -29,6 +29,9 @@ from tests.support.processes import CommandProcess, spawn, spawn_twistd, spawn_t
 
 TYGER = load_poem("tyger")
 
+SLOW_LONG_GRACE = ("--listen", "tcp:0", "--chunk-bytes", "10", "--delay", "0.2", "--grace", "30")
+"""Settings of a slow server (10 bytes every 0.2 s) with a grace period of 30 s."""
+
 
 def outcome(poem: bytes) -> Callable[[bytes | Failure], str]:
     """Name how a client's connection ended, given the poem it should have got."""
@@ -102,6 +105,37 @@ class IntegrityTests(TestCase):
         stopped = server.stop()
         self.assertEqual(await self.outcomes(results, TYGER), ["reset"] * 5)
         self.assertEqual(await stopped, 0, server.err)
+
+    async def sigterm_twice(self, server: CommandProcess) -> list[str]:
+        """Send a slow ``server`` with 3 clients mid-poem SIGTERM, then again 0.5 s later.
+
+        Returns how each client's connection ended, once the server has ended
+        well within its 30-second grace period, with no traceback.
+        """
+        results = self.clients(await self.port_of(server), 3)
+        await deferLater(reactor, 0.3, lambda: None)  # a chunk or two each
+        started = reactor.seconds()
+        server.transport.signalProcess("TERM")
+        await deferLater(reactor, 0.5, lambda: None)  # well into the grace period
+        server.transport.signalProcess("TERM")
+        ends = await self.outcomes(results, TYGER)
+        await server.ended
+        self.assertLess(reactor.seconds() - started, 10)
+        self.assertNotIn(b"Traceback", server.out + server.err)
+        self.assertNotIn(b"critical", server.out + server.err)
+        return ends
+
+    async def test_second_sigterm_ends_grace_at_once(self) -> None:
+        """A second SIGTERM in the grace period resets cut clients at once, quietly; status 0."""
+        server = self.started(spawn_txpoetry(reactor, "serve", *SLOW_LONG_GRACE, "tyger"))
+        self.assertEqual(await self.sigterm_twice(server), ["reset"] * 3)
+        self.assertEqual(await server.ended, 0, server.err)
+
+    async def test_twistd_second_sigterm_ends_grace_at_once(self) -> None:
+        """Under twistd too, a second SIGTERM resets cut clients at once, with no traceback."""
+        server = self.started(spawn_twistd(reactor, "poetry", *SLOW_LONG_GRACE, "tyger"))
+        self.assertEqual(await self.sigterm_twice(server), ["reset"] * 3)
+        self.assertEqual(await server.ended, -15, server.err)  # twistd re-raises SIGTERM
 
     async def test_twistd_sigterm_past_grace_resets_cut_clients(self) -> None:
         """The same under twistd: cut clients see a reset, not a clean close."""

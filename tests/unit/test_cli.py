@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -14,6 +15,8 @@ from twisted.internet.error import (
     ConnectionLost,
     ConnectionRefusedError,
 )
+from twisted.internet.protocol import Factory
+from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactor, MemoryReactorClock, RaisingMemoryReactor
 from twisted.python.failure import Failure
 from twisted.python.filepath import FilePath
@@ -22,9 +25,18 @@ from twisted.trial.unittest import SynchronousTestCase
 from poetry import cli
 from poetry.catalog import bundled_names, load_poem
 from poetry.cli import build_parser, run_command
+from poetry.commands.servers import second_signal_ends_grace
 from poetry.errors import UsageError
+from poetry.graceful import GracefulServerService
 from poetry.testing import MemoryPoetryNetwork
-from tests.support import POEM, accept_client, assert_no_delayed_calls, begin_shutdown, netstring
+from tests.support import (
+    POEM,
+    FakeServerEndpoint,
+    accept_client,
+    assert_no_delayed_calls,
+    begin_shutdown,
+    netstring,
+)
 
 
 class CommandRun:
@@ -239,6 +251,50 @@ class ServeCommandTests(SynchronousTestCase):
         self.assertEqual(self.successResultOf(run.result), 1)
         self.assertEqual(len(run.err.getvalue().splitlines()), 1)
         self.assertIn("10000", run.err.getvalue())
+
+
+class SecondSignalTests(SynchronousTestCase):
+    """Once a server is stopping, a second SIGINT or SIGTERM ends its grace period at once."""
+
+    def test_second_signal_handlers_installed_on_shutdown(self) -> None:
+        """As shutdown begins, SIGINT and SIGTERM get a handler that ends the grace period."""
+        installed: dict[int, Any] = {}
+        self.patch(signal, "signal", lambda signum, handler: installed.setdefault(signum, handler))
+        reactor = MemoryReactorClock()
+        run = CommandRun(reactor, ["serve", "--listen", "tcp:0"])
+        self.assertEqual(installed, {})
+        begin_shutdown(reactor)
+        self.assertEqual(sorted(installed), sorted([signal.SIGINT, signal.SIGTERM]))
+        self.assertNoResult(run.result)
+
+    def test_handler_ends_grace_from_reactor_thread(self) -> None:
+        """The handler asks the reactor to end the grace period (a signal handler does no more)."""
+        installed: dict[int, Any] = {}
+        ended: list[str] = []
+        service = GracefulServerService(FakeServerEndpoint(), Factory(), Clock())
+        self.patch(service, "end_grace", lambda: ended.append("ended"))
+        reactor = ThreadCallRecorder()
+        second_signal_ends_grace(reactor, service, installed.__setitem__)
+        installed[signal.SIGTERM](signal.SIGTERM, None)
+        self.assertEqual(ended, [])
+        reactor.run_calls()
+        self.assertEqual(ended, ["ended"])
+
+
+class ThreadCallRecorder:
+    """A reactor that only keeps what C{callFromThread} is given, until told to run it."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+    def callFromThread(self, function: Any, *args: Any) -> None:
+        """Keep the call for later."""
+        self.calls.append((function, args))
+
+    def run_calls(self) -> None:
+        """Run the calls kept, as the reactor's thread would."""
+        for function, args in self.calls:
+            function(*args)
 
 
 class GetCommandTests(SynchronousTestCase):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import signal
 import sys
 
 from twisted.application.service import IServiceMaker
@@ -21,7 +22,7 @@ from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
 from poetry.transform_server import TransformFactory
 from poetry.twistd import RecipeServiceMaker
-from tests.support import accept_client, connect_server
+from tests.support import accept_client, begin_shutdown, connect_server
 
 
 def twistd_options(*argv: str) -> usage.Options:
@@ -98,6 +99,15 @@ class RecipeServiceMakerTests(SynchronousTestCase):
         [(port, factory, _, interface)] = self.reactor.tcpServers
         self.assertEqual((port, interface), (1234, "127.0.0.1"))
         self.assertEqual(factory.wrappedFactory.poem, load_poem("tyger"))
+
+    def test_second_signal_handlers_installed_on_shutdown(self) -> None:
+        """Under twistd too, shutting down gives SIGINT and SIGTERM a handler to end the grace."""
+        installed: dict[int, object] = {}
+        self.patch(signal, "signal", lambda signum, handler: installed.setdefault(signum, handler))
+        reactor = MemoryReactorClock()
+        RecipeServiceMaker(POETRY, reactor).makeService(twistd_options("--listen", "tcp:0"))
+        begin_shutdown(reactor)
+        self.assertEqual(sorted(installed), sorted([signal.SIGINT, signal.SIGTERM]))
 
     def test_bad_poem_exits_2(self) -> None:
         """An unknown poem exits with status 2 and one line on stderr."""
