@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import NamedTuple
 
@@ -115,22 +116,64 @@ def listen_description(text: str) -> str:
     return _escape_interface(text)
 
 
+def _tcp_port_and_interface(description: str) -> tuple[str, str] | None:
+    """Return the port and interface, as given, of a ``tcp``/``tcp6`` description (else None)."""
+    kind, *parts = (part.replace("\\:", ":") for part in _UNESCAPED_COLON.split(description))
+    if kind not in _LOOPBACK:
+        return None
+    positional = [part for part in parts if "=" not in part]
+    named = dict(part.split("=", 1) for part in parts if "=" in part)
+    port = named.get("port", positional[0] if positional else "0")
+    return port, named.get("interface", positional[1] if len(positional) > 1 else "")
+
+
 def _check_tcp(description: str) -> None:
     """Raise L{ValueError} if a ``tcp``/``tcp6`` description has a bad port or interface.
 
     Caught here, they would otherwise surface only when listening starts.
     """
-    kind, *parts = (part.replace("\\:", ":") for part in _UNESCAPED_COLON.split(description))
-    if kind not in _LOOPBACK:
+    tcp = _tcp_port_and_interface(description)
+    if tcp is None:
         return
-    positional = [part for part in parts if "=" not in part]
-    named = dict(part.split("=", 1) for part in parts if "=" in part)
-    port = named.get("port", positional[0] if positional else "0")
+    port, interface = tcp
     if not port.isdigit() or int(port) > 65535:
         raise ValueError(f"port {port!r} is not a number from 0 to 65535")
-    interface = named.get("interface", positional[1] if len(positional) > 1 else "")
     if interface and not (isIPAddress(interface) or isIPv6Address(interface)):
         raise ValueError(f"interface {interface!r} is not an IP address")
+
+
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Return ``host`` as an IP address, or None if it is a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _is_loopback(host: str) -> bool:
+    """Tell whether connecting to ``host`` reaches this host's loopback (0.0.0.0 does)."""
+    ip = _ip(host)
+    return host == "localhost" if ip is None else ip.is_loopback or ip.is_unspecified
+
+
+def listens_at(text: str, address: Address) -> bool:
+    """Tell whether a server listening on endpoint ``text`` is the one reached at ``address``.
+
+    True when the ports are the same (a free port, 0, never is) and the host
+    is the interface listened on, or a loopback address or C{localhost} when
+    it listens on loopback or on every interface.
+    """
+    tcp = _tcp_port_and_interface(listen_description(text))
+    if tcp is None or not tcp[0].isdigit() or not 0 < int(tcp[0]) == address.port:
+        return False
+    interface, host = _ip(tcp[1]), _ip(address.host)
+    if interface is None:
+        return False
+    if interface == host:
+        return True
+    if interface.is_unspecified:
+        return _is_loopback(address.host)
+    return interface.is_loopback and address.host == "localhost"
 
 
 def with_default_backlog(description: str) -> str:

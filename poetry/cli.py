@@ -109,9 +109,25 @@ def run_command(reactor: Any, args: argparse.Namespace) -> Deferred[None]:
     return result.addCallbacks(exit_with, usage_error)
 
 
+def refuse_closed_stdout(command: str) -> None:
+    """Exit with status 2 and one line on stderr if stdout is closed (``txpoetry ... >&-``).
+
+    Python then has no ``sys.stdout``; worse, the next file or socket opened
+    would take descriptor 1, and what the command prints would go there.
+    """
+    if sys.stdout is None:
+        print(
+            f"txpoetry {command}: error: standard output is closed"
+            " (send it somewhere, e.g. >/dev/null)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``txpoetry`` console script."""
     args = build_parser().parse_args(argv)
+    refuse_closed_stdout(args.command)
     if getattr(args, "log_format", None):
         start_logging(sys.stderr, args.log_format, args.log_level)
     react(run_command, (args,))

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from twisted.internet.defer import TimeoutError
 from twisted.python.failure import Failure
+
+
+def describe_failure(failure: Failure) -> str:
+    """Return a one-line reason for a failed fetch (a timeout says how long it waited)."""
+    if isinstance(failure.value, TimeoutError):
+        return f"timed out after {failure.value.args[0]} seconds"
+    return failure.getErrorMessage()
 
 
 class PoemError(Exception):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, TimeoutError, maybeDeferred, succeed
+from twisted.internet.defer import CancelledError, Deferred, TimeoutError, maybeDeferred, succeed
 from twisted.internet.interfaces import (
     IAddress,
     IHalfCloseableProtocol,
@@ -183,6 +183,7 @@ class GracefulServerService(Service):
         self.tracker = ConnectionTracker(factory, max_connections)
         self.listening: Deferred[IListeningPort] | None = None
         self._port: IListeningPort | None = None
+        self._grace: Deferred[None] | None = None
 
     def startService(self) -> None:
         """Start listening; raise at once if the endpoint fails synchronously.
@@ -217,18 +218,28 @@ class GracefulServerService(Service):
         port, self._port = self._port, None
         self.tracker.watch(None)
         await maybeDeferred(port.stopListening)
-        idle = self.tracker.when_idle()
-        idle.addTimeout(self._grace_period, self._clock)
+        self._grace = self.tracker.when_idle()
+        self._grace.addTimeout(self._grace_period, self._clock)
         try:
-            await idle
-        except TimeoutError:
+            await self._grace
+        except (TimeoutError, CancelledError) as ended:
             self._log.warn(
-                "grace period of {grace} s over: aborting {count} connections",
-                grace=self._grace_period,
+                "grace period {how}: aborting the connections still open ({count})",
+                how="cut short" if isinstance(ended, CancelledError) else "over",
                 count=len(self.tracker.protocols),
             )
             self.tracker.abort_all()
             await self.tracker.when_idle()
+        finally:
+            self._grace = None
+
+    def end_grace(self) -> None:
+        """End the grace period now, if the service is stopping: abort what is still open.
+
+        The stop still finishes only once those connections are really reset.
+        """
+        if self._grace is not None:
+            self._grace.cancel()
 
     def stopService(self) -> Deferred[None]:
         """Stop gracefully; the Deferred fires once every connection is closed or reset."""

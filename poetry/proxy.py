@@ -4,14 +4,17 @@ The first client to arrive starts one upstream fetch; every client that arrives
 while it runs waits for that same fetch. A whole poem is cached (for ever, or
 for a time-to-live measured on the injected clock); a failed or partial fetch
 is never cached, every waiting client's connection is aborted (so none mistakes
-the failure for an empty poem), and the next client starts a new fetch.
+the failure for an empty poem), and the next client starts a new fetch, unless
+the failure is remembered for a while: then clients are aborted at once until
+it is forgotten, so that a stream of clients cannot turn one failing upstream
+into a fetch each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from twisted.internet.defer import CancelledError, Deferred, succeed
+from twisted.internet.defer import CancelledError, Deferred, fail, succeed
 from twisted.internet.interfaces import (
     IAddress,
     IHalfCloseableProtocol,
@@ -25,37 +28,63 @@ from zope.interface import implementer
 
 from poetry.address import peer_name
 from poetry.descriptors import end_poem, poem_delivered
+from poetry.errors import describe_failure
 
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 """Seconds the proxy waits for the upstream poem unless told otherwise."""
+
+DEFAULT_FAILURE_TTL = 5.0
+"""Seconds the ``proxy`` command remembers a failed upstream fetch unless told otherwise."""
 
 Fetch = Callable[[], Deferred[bytes]]
 """Start one upstream fetch of the poem."""
 
 
 class PoemCache:
-    """The upstream poem, fetched by at most one fetch at a time and kept while fresh."""
+    """The upstream poem, fetched by at most one fetch at a time and kept while fresh.
+
+    A failed fetch is never cached as a poem; for ``failure_ttl`` seconds
+    (0: not at all) it is remembered, and every request in that time fails
+    with it at once instead of starting a fetch of its own.
+    """
 
     _log = Logger()
 
-    def __init__(self, fetch: Fetch, clock: IReactorTime, ttl: float | None = None) -> None:
+    def __init__(
+        self,
+        fetch: Fetch,
+        clock: IReactorTime,
+        ttl: float | None = None,
+        failure_ttl: float = 0.0,
+    ) -> None:
         self._fetch = fetch
         self._clock = clock
         self._ttl = ttl
+        self._failure_ttl = failure_ttl
         self._poem: bytes | None = None
         self._fetched_at = 0.0
+        self._failure: Failure | None = None
+        self._failed_at = 0.0
         self._waiting: list[Deferred[bytes]] = []
         self._fetching = False
 
     def get(self) -> Deferred[bytes]:
         """Return the poem: at once when fresh, else once the (shared) fetch ends.
 
-        Cancelling the returned Deferred stops waiting; the fetch goes on for
-        the others and is still cached.
+        Fails at once while a failed fetch is remembered. Cancelling the
+        returned Deferred stops waiting; the fetch goes on for the others and
+        is still cached.
         """
         if self._poem is not None and self._fresh():
             self._log.info("cache hit")
             return succeed(self._poem)
+        failed_ago = self._clock.seconds() - self._failed_at
+        if self._failure is not None and failed_ago < self._failure_ttl:
+            self._log.info(
+                "upstream failed {ago:.3g} s ago: failing the client without a new fetch",
+                ago=failed_ago,
+            )
+            return fail(self._failure)
         waiter: Deferred[bytes] = Deferred(self._waiting.remove)
         self._waiting.append(waiter)
         if not self._fetching:
@@ -77,13 +106,16 @@ class PoemCache:
             waiter.callback(poem)
 
     def _failed(self, failure: Failure) -> None:
-        """Cache nothing; fail everyone waiting."""
+        """Cache no poem; remember the failure for a while; fail everyone waiting."""
         self._fetching = False
+        self._failure, self._failed_at = failure, self._clock.seconds()
         waiting, self._waiting = self._waiting, []
+        remembered = ", and those of the next {failure_ttl} s" if self._failure_ttl else ""
         self._log.warn(
-            "upstream failure ({why}): failing {count} waiting clients",
-            why=failure.getErrorMessage(),
+            "upstream failure ({why}): failing the waiting clients ({count})" + remembered,
+            why=describe_failure(failure),
             count=len(waiting),
+            failure_ttl=self._failure_ttl,
         )
         for waiter in waiting:
             waiter.errback(failure)

@@ -16,16 +16,28 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IProtocolFactory
 from twisted.python import usage
 
-from poetry.address import ADDRESS_FORMS, Address, loopback_listen, parse_address, server_endpoint
+from poetry.address import (
+    ADDRESS_FORMS,
+    Address,
+    listens_at,
+    loopback_listen,
+    parse_address,
+    server_endpoint,
+)
 from poetry.catalog import DEFAULT_POEM, load_poem
-from poetry.client import get_poetry
+from poetry.client import DEFAULT_MAX_BYTES, get_poetry
 from poetry.descriptors import connection_budget
 from poetry.errors import UsageError
 from poetry.graceful import DEFAULT_GRACE_PERIOD, GracefulServerService
-from poetry.proxy import DEFAULT_UPSTREAM_TIMEOUT, PoemCache, ProxyFactory
+from poetry.proxy import DEFAULT_FAILURE_TTL, DEFAULT_UPSTREAM_TIMEOUT, PoemCache, ProxyFactory
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import DEFAULT_CHUNK_BYTES, DEFAULT_DELAY, SlowPoetryFactory
-from poetry.transform_server import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_LENGTH, TransformFactory
+from poetry.transform_server import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_WRITE_TIMEOUT,
+    TransformFactory,
+)
 from poetry.values import argument_type, non_negative_seconds, positive_int, positive_seconds
 
 Settings = Mapping[str, Any]
@@ -60,6 +72,18 @@ class Setting:
             return self.help
         return f"{self.help} (default %(default)s)"
 
+    def add_argument(self, parser: argparse.ArgumentParser) -> None:
+        """Add this setting to a command-line parser as ``--NAME``."""
+        parser.add_argument(
+            f"--{self.name}",
+            dest=self.key,
+            default=self.default,
+            type=argument_type(self.parse),
+            required=self.required,
+            metavar=self.metavar,
+            help=self.help_with_default,
+        )
+
 
 def listen_setting(default_port: int) -> Setting:
     """Return the ``--listen`` setting of a service whose default port is ``default_port``."""
@@ -71,6 +95,16 @@ def listen_setting(default_port: int) -> Setting:
         "ENDPOINT",
     )
 
+
+MAX_BYTES = Setting(
+    "max-bytes",
+    DEFAULT_MAX_BYTES,
+    positive_int,
+    "the largest poem accepted from a server, in bytes; past it the connection is reset"
+    " and the fetch fails",
+    "N",
+)
+"""The size limit on a fetched poem, shared by ``get`` and ``proxy``."""
 
 GRACE = Setting(
     "grace",
@@ -116,15 +150,7 @@ class ServiceRecipe:
                 "poem", nargs="?", default=DEFAULT_POEM, help="a bundled poem's name or a file path"
             )
         for setting in self.all_settings:
-            parser.add_argument(
-                f"--{setting.name}",
-                dest=setting.key,
-                default=setting.default,
-                type=argument_type(setting.parse),
-                required=setting.required,
-                metavar=setting.metavar,
-                help=setting.help_with_default,
-            )
+            setting.add_argument(parser)
 
     def usage_options(self) -> type[usage.Options]:
         """Return a twistd options class with the same settings."""
@@ -236,17 +262,29 @@ IDLE_TIMEOUT = Setting(
 )
 
 
+WRITE_TIMEOUT = Setting(
+    "write-timeout",
+    DEFAULT_WRITE_TIMEOUT,
+    positive_seconds,
+    "seconds a client has to read its whole reply; then it is reset",
+    "S",
+)
+
+
 def _transform_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
     """Build the transform service's factory."""
     return TransformFactory(
-        reactor, max_length=settings["max_length"], idle_timeout=settings["idle_timeout"]
+        reactor,
+        max_length=settings["max_length"],
+        idle_timeout=settings["idle_timeout"],
+        write_timeout=settings["write_timeout"],
     )
 
 
 TRANSFORM = ServiceRecipe(
     tapname="poetry-transform",
     description="Transform poems on request: one netstring '<transform>.<poem>' in, one out.",
-    settings=(MAX_LENGTH, IDLE_TIMEOUT),
+    settings=(MAX_LENGTH, IDLE_TIMEOUT, WRITE_TIMEOUT),
     build_factory=_transform_factory,
     default_port=10001,
 )
@@ -277,23 +315,40 @@ UPSTREAM_TIMEOUT = Setting(
 )
 
 
+FAILURE_TTL = Setting(
+    "failure-ttl",
+    DEFAULT_FAILURE_TTL,
+    non_negative_seconds,
+    "seconds a failed upstream fetch is remembered: clients in that time are reset at once,"
+    " with no new fetch (0: every client starts a new fetch)",
+    "S",
+)
+
+
 def _proxy_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
-    """Build the caching proxy's factory."""
+    """Build the caching proxy's factory; an upstream that is the proxy itself is refused."""
     upstream: Address = settings["upstream"]
     if upstream is None:
         raise UsageError("--upstream is required")
+    if listens_at(settings["listen"], upstream):
+        raise UsageError(
+            f"--upstream {upstream} is where this proxy listens (--listen {settings['listen']}):"
+            " it would wait on itself; give the address of a poetry server"
+        )
     timeout = settings["upstream_timeout"]
 
     def fetch() -> Deferred[bytes]:
-        return get_poetry(reactor, upstream.host, upstream.port, timeout=timeout)
+        return get_poetry(
+            reactor, upstream.host, upstream.port, timeout=timeout, max_bytes=settings["max_bytes"]
+        )
 
-    return ProxyFactory(PoemCache(fetch, reactor, settings["cache_ttl"]))
+    return ProxyFactory(PoemCache(fetch, reactor, settings["cache_ttl"], settings["failure_ttl"]))
 
 
 PROXY = ServiceRecipe(
     tapname="poetry-proxy",
     description="Serve an upstream poetry server's poem, fetched once and cached.",
-    settings=(UPSTREAM, CACHE_TTL, UPSTREAM_TIMEOUT),
+    settings=(UPSTREAM, CACHE_TTL, UPSTREAM_TIMEOUT, MAX_BYTES, FAILURE_TTL),
     build_factory=_proxy_factory,
     default_port=10002,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any
 
@@ -10,6 +11,7 @@ from twisted.plugin import IPlugin
 from twisted.python import usage
 from zope.interface import implementer
 
+from poetry.commands.servers import second_signal_ends_grace
 from poetry.errors import UsageError
 from poetry.recipes import ServiceRecipe
 
@@ -28,13 +30,19 @@ class RecipeServiceMaker:
     def makeService(self, options: usage.Options) -> IService:
         """Build the service (on the global reactor unless given one).
 
-        A bad setting exits with status 2 and one line on stderr.
+        A bad setting exits with status 2 and one line on stderr. Once the
+        reactor begins to shut down, a second SIGINT or SIGTERM ends the grace
+        period at once.
         """
         reactor = self._reactor
         if reactor is None:
             from twisted.internet import reactor
         try:
-            return self._recipe.make_service(reactor, options)
+            service = self._recipe.make_service(reactor, options)
         except UsageError as error:
             print(f"twistd {self.tapname}: error: {error}", file=sys.stderr)
             raise SystemExit(2) from error
+        reactor.addSystemEventTrigger(
+            "before", "shutdown", second_signal_ends_grace, reactor, service, signal.signal
+        )
+        return service

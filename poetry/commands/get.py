@@ -6,13 +6,15 @@ import argparse
 from dataclasses import replace
 from typing import IO, Any, TypeVar
 
-from twisted.internet.defer import CancelledError, Deferred, TimeoutError, gatherResults
+from twisted.internet.defer import CancelledError, Deferred, gatherResults
 from twisted.python.failure import Failure
 
 from poetry.address import ADDRESS_FORMS, parse_address
 from poetry.errors import UsageError
+from poetry.errors import describe_failure as describe_fetch_failure
 from poetry.fetch_many import FetchOutcome, fetch_one
 from poetry.progress import ProgressReport
+from poetry.recipes import MAX_BYTES
 from poetry.transform_client import transform_poem
 from poetry.values import argument_type, positive_seconds
 
@@ -26,7 +28,7 @@ DEFAULT_TIMEOUT = 30.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the addresses and the timeout."""
+    """Add the addresses, the transform, and the limits in time and size."""
     parser.add_argument(
         "addresses",
         nargs="+",
@@ -52,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="give up on a server after S seconds (default %(default)s)",
     )
+    MAX_BYTES.add_argument(parser)
 
 
 class Interruption:
@@ -81,12 +84,10 @@ class Interruption:
 
 
 def describe_failure(failure: Failure) -> str:
-    """Return a one-line reason for a failed fetch."""
+    """Return a one-line reason for a failed fetch; one cancelled by a signal was interrupted."""
     if isinstance(failure.value, CancelledError):
         return "interrupted"
-    if isinstance(failure.value, TimeoutError):
-        return f"timed out after {failure.value.args[0]} seconds"
-    return failure.getErrorMessage()
+    return describe_fetch_failure(failure)
 
 
 async def transform_all(
@@ -140,6 +141,7 @@ async def run(reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[st
             reactor,
             address,
             timeout=args.timeout,
+            max_bytes=args.max_bytes,
             on_progress=None if report is None else report.listener(index),
         )
         for index, address in enumerate(addresses)

@@ -6,6 +6,8 @@ Each is made from its service recipe, the same one its twistd plugin uses.
 from __future__ import annotations
 
 import argparse
+import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -64,7 +66,8 @@ async def serve_until_stopped(
 ) -> int:
     """Run ``recipe``'s service until the reactor shuts down, then stop it gracefully.
 
-    The real address is announced on ``out`` once listening.
+    The real address is announced on ``out`` once listening. A second SIGINT
+    or SIGTERM during the grace period ends it at once.
     """
     try:
         service, port = await start(reactor, recipe, vars(args))
@@ -74,8 +77,32 @@ async def serve_until_stopped(
     out.write(listening_line(port))
     out.flush()
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+    reactor.addSystemEventTrigger(
+        "before", "shutdown", second_signal_ends_grace, reactor, service, signal.signal
+    )
     await Deferred()
     return 0
+
+
+SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""The signals that stop a server: the first gracefully, a second at once."""
+
+
+def second_signal_ends_grace(
+    reactor: Any, service: GracefulServerService, install: Callable[..., object]
+) -> None:
+    """From the first SIGINT or SIGTERM on, make another one end the grace period at once.
+
+    The reactor's own handlers would ask it to stop again, which it no longer
+    can (a logged traceback each time), and the grace period would run its
+    course. ``install`` is L{signal.signal}.
+    """
+
+    def end_grace(signum: int, frame: object) -> None:
+        reactor.callFromThread(service.end_grace)
+
+    for signum in SHUTDOWN_SIGNALS:
+        install(signum, end_grace)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
 
 from poetry.catalog import load_poem
-from tests.support.processes import CommandProcess, spawn_txpoetry
+from tests.support.processes import CommandProcess, spawn, spawn_txpoetry
 
 
 class CommandLineTests(TestCase):
@@ -93,6 +95,14 @@ class CommandLineTests(TestCase):
         [line] = server.err.decode().splitlines()
         self.assertIn("no such poem", line)
 
+    async def test_proxy_of_itself(self) -> None:
+        """A proxy told to fetch from its own address exits 2 with one line, listening nowhere."""
+        proxy = self.spawn("proxy", "--listen", "tcp:10002", "--upstream", "localhost:10002")
+        self.assertEqual(await proxy.ended, 2)
+        self.assertEqual(proxy.out, b"")
+        [line] = proxy.err.decode().splitlines()
+        self.assertIn("is where this proxy listens", line)
+
     async def test_plain_ipv6_interface(self) -> None:
         """C{--listen tcp:0:interface=::1} serves on IPv6 loopback, fetched as [::1]:PORT."""
         server = self.spawn("serve", "tyger", "--listen", "tcp:0:interface=::1")
@@ -116,6 +126,16 @@ class CommandLineTests(TestCase):
         demo.transport.closeStdout()
         self.assertEqual(await demo.ended, 1)
         self.assertEqual(demo.err, b"")
+
+    async def test_stdout_closed(self) -> None:
+        """With stdout closed, C{get}, C{serve} and C{poems} exit 2 with one line, no traceback."""
+        for args in [["get", "1"], ["serve", "--listen", "tcp:0"], ["poems"]]:
+            command = 'exec "$0" -m poetry "$@" >&-'
+            process = spawn(reactor, ["/bin/sh", "-c", command, sys.executable, *args])
+            self.addCleanup(process.stop)
+            self.assertEqual(await process.ended, 2, process.err)
+            [line] = process.err.decode().splitlines()
+            self.assertIn(f"txpoetry {args[0]}: error: standard output is closed", line)
 
     async def test_demo(self) -> None:
         """The demo runs every service by itself, finds each as expected, and exits 0."""

@@ -27,6 +27,7 @@ from twisted.trial.unittest import TestCase
 from poetry.catalog import load_poem
 from poetry.client import get_poetry
 from poetry.connecting import tcp_endpoint
+from tests.support import netstring
 from tests.support.peers import ChattyClient
 from tests.support.processes import CommandProcess, spawn, spawn_twistd, spawn_txpoetry
 
@@ -34,6 +35,9 @@ TYGER = load_poem("tyger")
 
 SLOW_TYGER = ("--listen", "tcp:0", "--chunk-bytes", "10", "--delay", "0.2", "tyger")
 """A slow server's arguments: Blake's Tyger, ten bytes every 0.2 s."""
+
+SLOW_LONG_GRACE = ("--grace", "30", *SLOW_TYGER)
+"""The same slow server, with a grace period of 30 s."""
 
 
 def outcome(poem: bytes) -> Callable[[bytes | Failure], str]:
@@ -101,6 +105,37 @@ class IntegrityTests(TestCase):
         self.assertEqual(await self.cut_clients(server, CommandProcess.stop), ["reset"] * 5)
         self.assertEqual(await server.ended, 0, server.err)
 
+    async def sigterm_twice(self, server: CommandProcess) -> list[str]:
+        """Send a slow ``server`` with clients mid-poem SIGTERM, then again 0.5 s later.
+
+        Returns how each client's connection ended, once the server has ended
+        well within its 30-second grace period, with no traceback.
+        """
+        started = reactor.seconds()
+
+        def twice(process: CommandProcess) -> None:
+            process.transport.signalProcess("TERM")
+            reactor.callLater(0.5, process.transport.signalProcess, "TERM")  # in the grace period
+
+        ends = await self.cut_clients(server, twice)
+        await server.ended
+        self.assertLess(reactor.seconds() - started, 10)
+        self.assertNotIn(b"Traceback", server.out + server.err)
+        self.assertNotIn(b"critical", server.out + server.err)
+        return ends
+
+    async def test_second_sigterm_ends_grace_at_once(self) -> None:
+        """A second SIGTERM in the grace period resets cut clients at once, quietly; status 0."""
+        server = self.started(spawn_txpoetry(reactor, "serve", *SLOW_LONG_GRACE))
+        self.assertEqual(await self.sigterm_twice(server), ["reset"] * 5)
+        self.assertEqual(await server.ended, 0, server.err)
+
+    async def test_twistd_second_sigterm_ends_grace_at_once(self) -> None:
+        """Under twistd too, a second SIGTERM resets cut clients at once, with no traceback."""
+        server = self.started(spawn_twistd(reactor, "poetry", *SLOW_LONG_GRACE))
+        self.assertEqual(await self.sigterm_twice(server), ["reset"] * 5)
+        self.assertEqual(await server.ended, -15, server.err)  # twistd re-raises SIGTERM
+
     async def test_twistd_sigterm_past_grace_resets_cut_clients(self) -> None:
         """The same under twistd: cut clients see a reset, not a clean close."""
         server = self.started(spawn_twistd(reactor, "poetry", "--grace", "0.3", *SLOW_TYGER))
@@ -132,6 +167,57 @@ class IntegrityTests(TestCase):
         for half_close in (False, True):
             received, end = await deferToThread(read_slowly, port, b"GET /poem\n", half_close)
             self.assertEqual((received, end), (load_poem("ecstasy"), "EOF"), half_close)
+
+    async def test_client_not_reading_large_reply_is_reset(self) -> None:
+        """A transform client that never reads its 32 MB reply is reset at the write timeout.
+
+        The reply is far larger than the kernel's socket buffers, so the server
+        still holds most of it; the reset frees it.
+        """
+        server = self.started(
+            spawn_txpoetry(
+                reactor,
+                "transform",
+                "--listen",
+                "tcp:0",
+                "--max-length",
+                "40000000",
+                "--write-timeout",
+                "0.5",
+            )  # fmt: skip
+        )
+        port = await self.port_of(server)
+        client = ChattyClient(netstring(b"shout." + b"x" * 32_000_000))
+        await connectProtocol(tcp_endpoint(reactor, "127.0.0.1", port), client)
+        client.transport.pauseProducing()  # the client reads nothing
+        await server.line_matching(rb"has not read its reply", stderr=True)
+        client.transport.resumeProducing()
+        self.assertEqual((await self.outcomes([client.closed], b""))[0], "reset")
+        self.assertLess(len(client.received), 32_000_000)
+
+    async def test_half_closing_clients_get_whole_poem(self) -> None:
+        """Clients that shut down their write side get the whole poem from slow server and proxy."""
+        slow = self.started(
+            spawn_txpoetry(
+                reactor,
+                "serve",
+                "--listen",
+                "tcp:0",
+                "--chunk-bytes",
+                "300",
+                "--delay",
+                "0.05",
+                "tyger",
+            )  # fmt: skip
+        )
+        slow_port = await self.port_of(slow)
+        proxy = self.started(
+            spawn_txpoetry(reactor, "proxy", "--listen", "tcp:0", "--upstream", str(slow_port))
+        )
+        proxy_port = await self.port_of(proxy)
+        results = self.clients(slow_port, 3, half_close=True)
+        results += self.clients(proxy_port, 3, half_close=True)  # a cold cache first
+        self.assertEqual(await self.outcomes(results, TYGER), ["whole"] * 6)
 
     async def test_empty_or_endless_poem_file_refused(self) -> None:
         """C{serve} refuses an empty file and C{/dev/zero} in one line, with status 2."""

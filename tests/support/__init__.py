@@ -63,9 +63,7 @@ def serve_client(reactor: MemoryReactor, poem: bytes, index: int = -1) -> None:
 def refuse_client(reactor: MemoryReactor, index: int = -1) -> None:
     """Refuse the client connection recorded at ``index``, as the kernel would (nobody listens)."""
     _host, _port, factory, _timeout, _bind = reactor.tcpClients[index]
-    factory.clientConnectionFailed(
-        reactor.connectors[index], Failure(ConnectionRefusedError("nobody listens"))
-    )
+    factory.clientConnectionFailed(reactor.connectors[index], Failure(ConnectionRefusedError()))
 
 
 def assert_no_delayed_calls(testcase: SynchronousTestCase, clock: Clock) -> None:

@@ -327,7 +327,7 @@ class PoetryContract:
         """An upstream that closes with 0 bytes is an error for each proxy client, never cached."""
         upstream = CountingFactory(closing_server())
         proxy = await self.service_address(
-            PROXY, upstream=self.address(upstream), upstream_timeout=5
+            PROXY, upstream=self.address(upstream), upstream_timeout=5, failure_ttl=0
         )
         for _ in range(2):
             with self.assertRaises(PartialPoemError) as caught:  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from poetry.address import (
     DEFAULT_BACKLOG,
     Address,
     listen_description,
+    listens_at,
     parse_address,
     server_endpoint,
     with_default_backlog,
@@ -162,3 +163,39 @@ class BacklogTests(SynchronousTestCase):
         self.assertEqual(
             with_default_backlog("systemd:domain=INET:index=0"), "systemd:domain=INET:index=0"
         )
+
+
+class ListensAtTests(SynchronousTestCase):
+    """L{listens_at} recognises a server's own address, however either is written."""
+
+    def test_bare_port_and_loopback_address(self) -> None:
+        """A bare port to listen on is reached at 127.0.0.1 and at localhost on that port."""
+        self.assertTrue(listens_at("10002", Address("127.0.0.1", 10002)))
+        self.assertTrue(listens_at("tcp:10002", Address("localhost", 10002)))
+
+    def test_other_port(self) -> None:
+        """Another port is another server."""
+        self.assertFalse(listens_at("10002", Address("127.0.0.1", 10003)))
+
+    def test_every_interface(self) -> None:
+        """Listening on every interface, it is reached at loopback and at 0.0.0.0."""
+        for host in ["127.0.0.1", "::1", "localhost", "0.0.0.0", "::"]:
+            self.assertTrue(listens_at("tcp:7:interface=0.0.0.0", Address(host, 7)), host)
+        self.assertFalse(listens_at("tcp:7:interface=0.0.0.0", Address("example.org", 7)))
+
+    def test_ipv6_written_differently(self) -> None:
+        """An IPv6 interface matches the same address written another way."""
+        self.assertTrue(listens_at("tcp6:7:interface=::1", Address("0:0::1", 7)))
+
+    def test_other_interface(self) -> None:
+        """A server on one interface is not the one at another address, nor at localhost."""
+        self.assertFalse(listens_at("tcp:7:interface=10.0.0.1", Address("10.0.0.2", 7)))
+        self.assertFalse(listens_at("tcp:7:interface=10.0.0.1", Address("localhost", 7)))
+        self.assertTrue(listens_at("tcp:7:interface=10.0.0.1", Address("10.0.0.1", 7)))
+        self.assertFalse(listens_at("tcp:7", Address("127.0.0.2", 7)))
+        self.assertFalse(listens_at("tcp:7", Address("10.0.0.1", 7)))
+
+    def test_free_port_and_other_endpoints(self) -> None:
+        """A free port (0), and an endpoint that is not TCP, are never a given address."""
+        self.assertFalse(listens_at("tcp:0", Address("127.0.0.1", 0)))
+        self.assertFalse(listens_at("unix:/tmp/poetry.sock", Address("127.0.0.1", 7)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -13,6 +14,8 @@ from twisted.internet.error import (
     ConnectionDone,
     ConnectionLost,
 )
+from twisted.internet.protocol import Factory
+from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactor, MemoryReactorClock, RaisingMemoryReactor
 from twisted.python.failure import Failure
 from twisted.python.filepath import FilePath
@@ -23,10 +26,13 @@ from poetry.address import parse_address
 from poetry.catalog import bundled_names, load_poem
 from poetry.cli import build_parser, run_command
 from poetry.client import get_poetry
+from poetry.commands.servers import second_signal_ends_grace
 from poetry.errors import UsageError
+from poetry.graceful import GracefulServerService
 from poetry.testing import MemoryPoetryNetwork
 from tests.support import (
     POEM,
+    FakeServerEndpoint,
     accept_client,
     assert_no_delayed_calls,
     begin_shutdown,
@@ -111,6 +117,13 @@ class ParserTests(SynchronousTestCase):
         self.assertEqual(error.code, 0)
         self.assertIn("ADDRESS HOST:PORT, [IPV6]:PORT or PORT", " ".join(stdout.getvalue().split()))
 
+    def test_max_bytes_must_be_positive(self) -> None:
+        """A C{--max-bytes} of zero or a non-number is a usage error."""
+        for bad in ["0", "-1", "4MiB"]:
+            self.stderr.truncate(0)
+            self.stderr.seek(0)
+            self.assertIn("whole number", self.assertUsageError(["get", "1", "--max-bytes", bad]))
+
     def test_timeout_must_be_positive(self) -> None:
         """A zero, negative or non-numeric timeout is a usage error."""
         for bad in ["0", "-1", "soon", "nan"]:
@@ -136,6 +149,27 @@ class RunCommandTests(SynchronousTestCase):
         self.assertEqual(failure.value.code, 2)
         [line] = self.stderr.getvalue().splitlines()
         self.assertTrue(line.startswith("txpoetry serve: error: no such poem"), line)
+
+    def test_proxy_of_itself_exits_2(self) -> None:
+        """A proxy whose upstream is its own address is a one-line usage error, exit 2."""
+        args = build_parser().parse_args(["proxy", "--upstream", "localhost:10002"])
+        reactor = MemoryReactor()
+        failure = self.failureResultOf(run_command(reactor, args), SystemExit)
+        self.assertEqual(failure.value.code, 2)
+        [line] = self.stderr.getvalue().splitlines()
+        self.assertIn("--upstream localhost:10002 is where this proxy listens", line)
+        self.assertEqual(reactor.tcpServers, [])
+
+    def test_closed_stdout_exits_2(self) -> None:
+        """With stdout closed (C{sys.stdout} is None), a command exits 2 with one line on stderr."""
+        self.patch(sys, "stdout", None)
+        error = self.assertRaises(SystemExit, cli.main, ["poems"])
+        self.assertEqual(error.code, 2)
+        [line] = self.stderr.getvalue().splitlines()
+        self.assertEqual(
+            line,
+            "txpoetry poems: error: standard output is closed (send it somewhere, e.g. >/dev/null)",
+        )
 
     def test_success_exits_0(self) -> None:
         """A command returning 0 ends without C{SystemExit}."""
@@ -229,6 +263,50 @@ class ServeCommandTests(SynchronousTestCase):
         self.assertIn("10000", run.err.getvalue())
 
 
+class SecondSignalTests(SynchronousTestCase):
+    """Once a server is stopping, a second SIGINT or SIGTERM ends its grace period at once."""
+
+    def test_second_signal_handlers_installed_on_shutdown(self) -> None:
+        """As shutdown begins, SIGINT and SIGTERM get a handler that ends the grace period."""
+        installed: dict[int, Any] = {}
+        self.patch(signal, "signal", lambda signum, handler: installed.setdefault(signum, handler))
+        reactor = MemoryReactorClock()
+        run = CommandRun(reactor, ["serve", "--listen", "tcp:0"])
+        self.assertEqual(installed, {})
+        begin_shutdown(reactor)
+        self.assertEqual(sorted(installed), sorted([signal.SIGINT, signal.SIGTERM]))
+        self.assertNoResult(run.result)
+
+    def test_handler_ends_grace_from_reactor_thread(self) -> None:
+        """The handler asks the reactor to end the grace period (a signal handler does no more)."""
+        installed: dict[int, Any] = {}
+        ended: list[str] = []
+        service = GracefulServerService(FakeServerEndpoint(), Factory(), Clock())
+        self.patch(service, "end_grace", lambda: ended.append("ended"))
+        reactor = ThreadCallRecorder()
+        second_signal_ends_grace(reactor, service, installed.__setitem__)
+        installed[signal.SIGTERM](signal.SIGTERM, None)
+        self.assertEqual(ended, [])
+        reactor.run_calls()
+        self.assertEqual(ended, ["ended"])
+
+
+class ThreadCallRecorder:
+    """A reactor that only keeps what C{callFromThread} is given, until told to run it."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+    def callFromThread(self, function: Any, *args: Any) -> None:
+        """Keep the call for later."""
+        self.calls.append((function, args))
+
+    def run_calls(self) -> None:
+        """Run the calls kept, as the reactor's thread would."""
+        for function, args in self.calls:
+            function(*args)
+
+
 class GetCommandTests(SynchronousTestCase):
     """C{txpoetry get} fetches concurrently and prints in argument order."""
 
@@ -273,6 +351,15 @@ class GetCommandTests(SynchronousTestCase):
         self.reactor.advance(2.5)  # the --timeout deadline
         self.assertEqual(self.successResultOf(run.result), 1)
         self.assertEqual(run.err.getvalue(), "127.0.0.1:10001: timed out after 2.5 seconds\n")
+
+    def test_max_bytes(self) -> None:
+        """A server sending more than C{--max-bytes} is reported as over the limit; exit 1."""
+        run = CommandRun(self.reactor, ["get", "--quiet", "10001", "--max-bytes", "4"])
+        protocol, transport = accept_client(self.reactor)
+        protocol.dataReceived(POEM)
+        self.assertTrue(transport.disconnecting)
+        self.assertEqual(self.successResultOf(run.result), 1)
+        self.assertEqual(run.err.getvalue(), "127.0.0.1:10001: poem exceeds the limit of 4 bytes\n")
 
     def test_progress_lines_when_not_a_terminal(self) -> None:
         """Without C{--quiet}, stderr that is not a terminal gets a line per state change."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import RaisingMemoryReactor, StringTransport
-from twisted.logger import capturedLogs
+from twisted.logger import capturedLogs, formatEvent
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.client import get_poetry
@@ -19,6 +20,22 @@ from poetry.slow_server import SlowPoetryFactory
 from poetry.testing import MemoryPoetryNetwork
 from tests.support import POEM, FakeServerEndpoint, assert_no_delayed_calls, connect_server
 from tests.support.peers import HalfCloseableRecorder, silent_server
+
+
+def silent_service_with_client() -> tuple[
+    MemoryPoetryNetwork, GracefulServerService, Deferred[bytes]
+]:
+    """Serve, with a grace period of 5 s, a server that never sends; connect one client.
+
+    Returns the network, the service and the client's poem.
+    """
+    network = MemoryPoetryNetwork()
+    endpoint = serverFromString(network.reactor, "tcp:10000:interface=127.0.0.1")
+    service = GracefulServerService(endpoint, silent_server(), network.reactor, grace_period=5)
+    service.startService()
+    poem = get_poetry(network.reactor, "127.0.0.1", 10000)
+    network.flush()
+    return network, service, poem
 
 
 class GracefulServerServiceTests(SynchronousTestCase):
@@ -79,18 +96,37 @@ class GracefulServerServiceTests(SynchronousTestCase):
         done before then would let the process exit first and the kernel
         close the cut connection with a FIN.
         """
-        network = MemoryPoetryNetwork()
-        endpoint = serverFromString(network.reactor, "tcp:10000:interface=127.0.0.1")
-        service = GracefulServerService(endpoint, silent_server(), network.reactor, grace_period=5)
-        service.startService()
-        poem = get_poetry(network.reactor, "127.0.0.1", 10000)
-        network.flush()
+        network, service, poem = silent_service_with_client()
         stopped = service.stopService()
         open_when_stopped: list[int] = []
         stopped.addCallback(lambda _: open_when_stopped.append(network.open_connections))
         network.advance(5)  # the grace period ends: the connection is aborted, then reset
         self.assertEqual(open_when_stopped, [0])
         self.assertEqual(self.failureResultOf(poem, PartialPoemError).value.partial, b"")
+
+    def test_end_grace_resets_at_once(self) -> None:
+        """Ending the grace period early aborts what is open; the stop waits for the resets."""
+        network, service, poem = silent_service_with_client()
+        stopped = service.stopService()
+        network.advance(1)
+        with capturedLogs() as events:
+            service.end_grace()
+        self.assertNoResult(stopped)  # the abort resets the connection on the next turn
+        network.flush()
+        self.successResultOf(stopped)
+        self.assertEqual(self.failureResultOf(poem, PartialPoemError).value.partial, b"")
+        self.assertEqual(network.open_connections, 0)
+        self.assertEqual(network.reactor.getDelayedCalls(), [])
+        self.assertIn("cut short", formatEvent(events[0]))
+
+    def test_end_grace_when_not_stopping(self) -> None:
+        """Ending the grace period while the service runs, or once stopped, does nothing."""
+        _, transport = self.endpoint.connect()
+        self.service.end_grace()
+        self.assertFalse(transport.disconnected)
+        transport.loseConnection()
+        self.successResultOf(self.service.stopService())
+        self.service.end_grace()
 
     def test_stop_twice(self) -> None:
         """A second stop finds nothing left to do."""

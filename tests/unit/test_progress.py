@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.address import Address
+from poetry.errors import PoemTooLargeError
 from poetry.fetch_many import FetchState, fetch_many
 from poetry.progress import ProgressReport, fit, terminal_columns
 from tests.support import POEM, accept_client, assert_no_delayed_calls, refuse_client, serve_client
@@ -138,13 +139,14 @@ class FetchManyTests(SynchronousTestCase):
     """Many fetches run at once; each address gets its own outcome and progress."""
 
     def setUp(self) -> None:
-        """Start fetching from two addresses on one memory reactor."""
+        """Start fetching from two addresses on one memory reactor, poems up to C{len(POEM)}."""
         self.reactor = MemoryReactorClock()
         self.events: list[tuple[Address, FetchState, int]] = []
         self.outcomes = fetch_many(
             self.reactor,
             [ONE, TWO],
             timeout=5,
+            max_bytes=len(POEM),
             on_progress=lambda *event: self.events.append(event),
         )
 
@@ -162,6 +164,19 @@ class FetchManyTests(SynchronousTestCase):
         assert first_outcome.failure is not None
         self.assertTrue(first_outcome.failure.check(ConnectionRefusedError))
         self.assertEqual(second_outcome.poem, POEM)
+
+    def test_max_bytes_passed_on(self) -> None:
+        """Each fetch keeps to C{max_bytes}: one byte more fails it with L{PoemTooLargeError}."""
+        first, _ = accept_client(self.reactor, 0)
+        second, second_transport = accept_client(self.reactor, 1)
+        first.dataReceived(POEM)
+        first.connectionLost(Failure(ConnectionDone()))
+        second.dataReceived(POEM + b"!")
+        self.assertTrue(second_transport.disconnecting)
+        first_outcome, second_outcome = self.successResultOf(self.outcomes)
+        self.assertEqual(first_outcome.poem, POEM)
+        assert second_outcome.failure is not None
+        self.assertTrue(second_outcome.failure.check(PoemTooLargeError))
 
     def test_progress_interleaved(self) -> None:
         """Progress events from interleaved connections name their own address and bytes."""

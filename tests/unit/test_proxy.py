@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.logger import capturedLogs
+from twisted.logger import capturedLogs, formatEvent
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -20,17 +20,19 @@ from tests.support import (
 )
 
 
-class ProxyTests(SynchronousTestCase):
-    """Clients of the proxy share one upstream fetch and see failures as aborts."""
+class ProxyTestCase(SynchronousTestCase):
+    """A proxy for 127.0.0.1:10000 on a memory reactor, its cache made with C{cache_settings}."""
+
+    cache_settings: dict[str, float] = {}
 
     def setUp(self) -> None:
-        """Put a proxy for 127.0.0.1:10000 with a 60-second cache on a memory reactor."""
+        """Put the proxy on a memory reactor."""
         self.reactor = MemoryReactorClock()
         self.factory = ProxyFactory(
             PoemCache(
                 lambda: get_poetry(self.reactor, "127.0.0.1", 10000, timeout=10),
                 self.reactor,
-                ttl=60,
+                **self.cache_settings,
             )
         )
 
@@ -42,9 +44,11 @@ class ProxyTests(SynchronousTestCase):
         """Connect a client to the proxy; return its transport."""
         return connect_server(self.factory, StringTransport())[1]
 
-    def upstream_sends(self, poem: bytes, index: int = -1) -> None:
-        """Let the upstream connection at ``index`` deliver ``poem`` and close cleanly."""
-        serve_client(self.reactor, poem, index)
+
+class ProxyTests(ProxyTestCase):
+    """Clients of the proxy share one upstream fetch and see failures as aborts."""
+
+    cache_settings = {"ttl": 60}
 
     def test_miss_then_hit(self) -> None:
         """The first client waits for upstream; the next is served from the cache at once."""
@@ -91,6 +95,7 @@ class ProxyTests(SynchronousTestCase):
         self.assertEqual([c.disconnected for c in clients], [True] * 3)
         self.assertEqual([c.value() for c in clients], [b""] * 3)
         self.assertEqual([e["count"] for e in events if "upstream failure" in e["log_format"]], [3])
+        self.assertEqual(len(self.reactor.tcpClients), 1)
 
     def test_partial_never_cached(self) -> None:
         """A reset mid-poem upstream is not cached: the next client starts a new fetch."""
@@ -110,6 +115,17 @@ class ProxyTests(SynchronousTestCase):
         accept_client(self.reactor)
         self.reactor.advance(10)  # the upstream timeout
         self.assertTrue(client.disconnected)
+
+    def test_upstream_timeout_logged_in_words(self) -> None:
+        """An upstream timeout is logged as such, with how many clients it fails."""
+        self.client()
+        accept_client(self.reactor)
+        with capturedLogs() as events:
+            self.reactor.advance(10)  # the upstream timeout
+        self.assertEqual(
+            [formatEvent(e) for e in events],
+            ["upstream failure (timed out after 10 seconds): failing the waiting clients (1)"],
+        )
 
     def test_client_leaving_mid_fetch(self) -> None:
         """A client gone during the fetch is written nothing; the others still get the poem."""
@@ -153,6 +169,57 @@ class ProxyTests(SynchronousTestCase):
         self.assertEqual(
             [e["log_format"] for e in events if e["log_format"].startswith("cache")],
             ["cache miss: fetching from upstream", "cache hit"],
+        )
+
+
+class FailureTtlTests(ProxyTestCase):
+    """A failed upstream fetch is remembered for C{failure_ttl} seconds, never served as a poem."""
+
+    cache_settings = {"failure_ttl": 5}
+
+    def setUp(self) -> None:
+        """Let the first client's upstream fetch be refused."""
+        super().setUp()
+        self.client()
+        with capturedLogs() as self.failure_events:
+            refuse_client(self.reactor)
+
+    def test_clients_reset_until_ttl(self) -> None:
+        """Just before the failure's time is up, a client is reset at once, with no new fetch."""
+        self.reactor.advance(4.999)
+        client = self.client()
+        self.assertTrue(client.disconnected)
+        self.assertEqual(client.value(), b"")
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+
+    def test_new_fetch_once_ttl_is_up(self) -> None:
+        """Once the failure's time is up, the next client starts a new fetch and gets the poem."""
+        self.reactor.advance(5)  # the failure is forgotten
+        client = self.client()
+        self.assertFalse(client.disconnected)
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        protocol, _ = accept_client(self.reactor)
+        protocol.dataReceived(POEM)
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(client.value(), POEM)
+
+    def test_failure_logged_with_ttl(self) -> None:
+        """The upstream failure's warning says how long clients will be failed at once."""
+        [event] = self.failure_events
+        self.assertEqual(
+            formatEvent(event),
+            "upstream failure (Connection was refused by other side.):"
+            " failing the waiting clients (1), and those of the next 5 s",
+        )
+
+    def test_remembered_failure_logged(self) -> None:
+        """Each client failed by the remembered failure is logged."""
+        self.reactor.advance(1)
+        with capturedLogs() as events:
+            self.client()
+        self.assertEqual(
+            [formatEvent(e) for e in events],
+            ["upstream failed 1 s ago: failing the client without a new fetch"],
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import signal
 import sys
 
 from twisted.application.service import IServiceMaker
@@ -21,7 +22,7 @@ from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
 from poetry.transform_server import TransformFactory
 from poetry.twistd import RecipeServiceMaker
-from tests.support import connect_server
+from tests.support import accept_client, begin_shutdown, connect_server
 
 
 def twistd_options(*argv: str) -> usage.Options:
@@ -98,6 +99,15 @@ class RecipeServiceMakerTests(SynchronousTestCase):
         [(port, factory, _, interface)] = self.reactor.tcpServers
         self.assertEqual((port, interface), (1234, "127.0.0.1"))
         self.assertEqual(factory.wrappedFactory.poem, load_poem("tyger"))
+
+    def test_second_signal_handlers_installed_on_shutdown(self) -> None:
+        """Under twistd too, shutting down gives SIGINT and SIGTERM a handler to end the grace."""
+        installed: dict[int, object] = {}
+        self.patch(signal, "signal", lambda signum, handler: installed.setdefault(signum, handler))
+        reactor = MemoryReactorClock()
+        RecipeServiceMaker(POETRY, reactor).makeService(twistd_options("--listen", "tcp:0"))
+        begin_shutdown(reactor)
+        self.assertEqual(sorted(installed), sorted([signal.SIGINT, signal.SIGTERM]))
 
     def test_bad_poem_exits_2(self) -> None:
         """An unknown poem exits with status 2 and one line on stderr."""
@@ -180,10 +190,12 @@ class ServiceRecipeTests(SynchronousTestCase):
         """The transform plugin builds a transform service with the limits given."""
         reactor = MemoryReactor()
         options = TRANSFORM.usage_options()()
-        options.parseOptions(["--max-length", "500", "--idle-timeout", "2"])
+        options.parseOptions(["--max-length", "500", "--idle-timeout", "2", "--write-timeout", "3"])
         factory = RecipeServiceMaker(TRANSFORM, reactor).makeService(options).tracker.wrappedFactory
         assert isinstance(factory, TransformFactory)
-        self.assertEqual((factory.max_length, factory.idle_timeout), (500, 2.0))
+        self.assertEqual(
+            (factory.max_length, factory.idle_timeout, factory.write_timeout), (500, 2.0, 3.0)
+        )
 
     def test_proxy_needs_upstream(self) -> None:
         """The proxy plugin refuses to start without an upstream."""
@@ -195,6 +207,37 @@ class ServiceRecipeTests(SynchronousTestCase):
         options = PROXY.usage_options()()
         error = self.assertRaises(usage.UsageError, options.parseOptions, ["--upstream", "x:0"])
         self.assertIn("bad port", str(error))
+
+    def test_twistd_proxy_of_itself_exits_2(self) -> None:
+        """Under twistd too, an upstream that is the proxy's own address exits 2 in one line."""
+        stderr = io.StringIO()
+        self.patch(sys, "stderr", stderr)
+        options = PROXY.usage_options()()
+        options.parseOptions(["--listen", "tcp:7000", "--upstream", "127.0.0.1:7000"])
+        maker = RecipeServiceMaker(PROXY, MemoryReactor())
+        error = self.assertRaises(SystemExit, maker.makeService, options)
+        self.assertEqual(error.code, 2)
+        [line] = stderr.getvalue().splitlines()
+        self.assertIn("is where this proxy listens", line)
+
+    def test_proxy_limits(self) -> None:
+        """The proxy's C{--max-bytes} limits the upstream poem; C{--failure-ttl} holds failures."""
+        reactor = MemoryReactorClock()
+        options = PROXY.usage_options()()
+        options.parseOptions(["--upstream", "10.0.0.1:7", "--max-bytes", "4", "--failure-ttl", "2"])
+        factory = RecipeServiceMaker(PROXY, reactor).makeService(options).tracker.wrappedFactory
+        _, first = connect_server(factory, StringTransport())
+        upstream, upstream_transport = accept_client(reactor)
+        upstream.dataReceived(b"12345")
+        self.assertTrue(upstream_transport.disconnecting)
+        self.assertTrue(first.disconnected)
+        reactor.advance(1.999)
+        _, second = connect_server(factory, StringTransport())
+        self.assertTrue(second.disconnected)
+        reactor.advance(0.001)  # the failure is forgotten
+        connect_server(factory, StringTransport())
+        self.assertEqual(len(reactor.tcpClients), 2)
+        reactor.advance(30)  # the default upstream timeout
 
     def test_proxy_fetches_upstream_once(self) -> None:
         """The proxy plugin's service fetches from the upstream given, shared by clients."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import IProtocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
-from twisted.logger import capturedLogs
+from twisted.logger import capturedLogs, formatEvent
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -16,6 +17,11 @@ from poetry.transforms import TRANSFORMS
 from tests.support import assert_no_delayed_calls, connect_server, netstring
 from tests.support.peers import broken_transform
 from tests.support.properties import split
+
+
+def reply_read(protocol: IProtocol) -> None:
+    """The client has read everything sent: the clean close the server asked for happens."""
+    protocol.connectionLost(Failure(ConnectionDone()))
 
 
 class TransformServerTests(SynchronousTestCase):
@@ -29,8 +35,20 @@ class TransformServerTests(SynchronousTestCase):
             transforms={**TRANSFORMS, "broken": broken_transform},
             max_length=100,
             idle_timeout=5,
+            write_timeout=10,
         )
         self.protocol, self.transport = connect_server(self.factory, StringTransport())
+        self.addCleanup(self.close_as_asked)
+
+    def close_as_asked(self) -> None:
+        """Let the client read what it was sent, so the close the server asked for happens.
+
+        A L{StringTransport} only records that the server asked to close; this
+        is the close, once the reply is flushed. (A cleanup: it runs before
+        the checks for timers left behind.)
+        """
+        if self.transport.disconnecting and not self.transport.disconnected:
+            reply_read(self.protocol)
 
     def tearDown(self) -> None:
         """Check the test left no timer behind."""
@@ -57,6 +75,7 @@ class TransformServerTests(SynchronousTestCase):
             for start in range(0, len(request), size):
                 protocol.dataReceived(request[start : start + size])
             self.assertEqual(transport.value(), netstring(b"BURNING BRIGHT"), f"split {size}")
+            reply_read(protocol)
         self.protocol.connectionLost(Failure(ConnectionDone()))
 
     def test_empty_poem(self) -> None:
@@ -69,6 +88,33 @@ class TransformServerTests(SynchronousTestCase):
             self.send(netstring(b"sing.la la")), netstring(b"error: unknown transform 'sing'")
         )
         self.assertTrue(self.transport.disconnecting)
+
+    def test_long_unknown_name_echoed_short(self) -> None:
+        """A long unknown name is echoed as its first 40 bytes and its length, reply and log."""
+        factory = TransformFactory(self.clock)
+        protocol, transport = connect_server(factory, StringTransport())
+        with capturedLogs() as events:
+            protocol.dataReceived(netstring(b"\xff" * 100_000 + b".poem"))
+        shown = "'" + "\\xff" * 40 + "'... (100000 bytes)"
+        self.assertEqual(transport.value(), netstring(f"error: unknown transform {shown}".encode()))
+        [event] = events
+        self.assertEqual(event["name"], shown)
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_name_of_40_bytes_echoed_whole(self) -> None:
+        """An unknown name of exactly 40 bytes is echoed whole, with no length after it."""
+        self.assertEqual(
+            self.send(netstring(b"n" * 40 + b".poem")),
+            netstring(b"error: unknown transform '" + b"n" * 40 + b"'"),
+        )
+
+    def test_name_escaped(self) -> None:
+        """Quotes, backslashes and line breaks in an unknown name are escaped; UTF-8 shows as is."""
+        reply = self.send(netstring("it's\\\n\u00c6.poem".encode()))
+        self.assertEqual(
+            reply, netstring("error: unknown transform 'it\\'s\\\\\\n\u00c6'".encode())
+        )
 
     def test_no_dot(self) -> None:
         """A request without a '.' gets an error reply."""
@@ -95,7 +141,8 @@ class TransformServerTests(SynchronousTestCase):
 
     def test_malformed_lengths(self) -> None:
         """A non-digit, negative or zero-padded length, or a missing comma, closes unanswered."""
-        for bad in [b"x5:hello,", b"-5:hello,", b"05:hello,", b"5:hello!", b":hello,"]:
+        malformed = [b"x5:hello,", b"-5:hello,", b"05:hello,", b"5:hello!", b":hello,", b"0123456:"]
+        for bad in malformed:
             protocol, transport = connect_server(self.factory, StringTransport())
             with capturedLogs() as events:
                 protocol.dataReceived(bad)
@@ -109,6 +156,21 @@ class TransformServerTests(SynchronousTestCase):
         """A request longer than the limit closes the connection unanswered."""
         self.assertEqual(self.send(b"101:"), b"")
         self.assertTrue(self.transport.disconnecting)
+
+    def test_length_over_limit_logged_as_such(self) -> None:
+        """A length over the limit, in any split, is logged as too long, not as malformed."""
+        for request in [b"101:", b"1000", b"99999999999999999999:"]:
+            for size in range(1, len(request) + 1):
+                protocol, transport = connect_server(self.factory, StringTransport())
+                with capturedLogs() as events:
+                    for start in range(0, len(request), size):
+                        protocol.dataReceived(request[start : start + size])
+                self.assertTrue(transport.disconnecting, (request, size))
+                [event] = events
+                self.assertIn("longer than {limit} bytes", event["log_format"], (request, size))
+                self.assertEqual(event["limit"], 100)
+                protocol.connectionLost(Failure(ConnectionDone()))
+        self.protocol.connectionLost(Failure(ConnectionDone()))
 
     def test_length_at_limit(self) -> None:
         """A request exactly at the limit is answered."""
@@ -158,8 +220,33 @@ class TransformServerTests(SynchronousTestCase):
         self.assertTrue(self.transport.disconnected)
 
     def test_answer_stops_timeout(self) -> None:
-        """Once answered, no timeout is pending (checked in tearDown)."""
+        """Once the reply is read and the connection closed, no timeout is pending."""
         self.send(netstring(b"shout.x"))
+        reply_read(self.protocol)
+        assert_no_delayed_calls(self, self.clock)
+
+    def test_write_timeout_resets_client_not_reading(self) -> None:
+        """A client that has not read its whole reply when the write timeout ends is reset."""
+        self.send(netstring(b"shout.x"))
+        self.clock.advance(9.999)
+        self.assertFalse(self.transport.disconnected)
+        with capturedLogs() as events:
+            self.clock.advance(0.001)  # the write timeout
+        self.assertTrue(self.transport.disconnected)  # aborted: a reset, not a clean close
+        [event] = events
+        self.assertEqual(
+            formatEvent(event),
+            "client 192.168.1.1:54321 has not read its reply (4 bytes) in 10 s: connection aborted",
+        )
+
+    def test_write_timeout_counts_from_reply(self) -> None:
+        """The write timeout starts when the reply is sent, and replaces the idle timeout."""
+        self.clock.advance(4)
+        self.send(netstring(b"shout.x"))
+        self.clock.advance(9.999)  # past the idle timeout, not yet the write timeout
+        self.assertFalse(self.transport.disconnected)
+        self.clock.advance(0.001)  # the write timeout
+        self.assertTrue(self.transport.disconnected)
 
     def test_invalid_utf8_and_split_characters(self) -> None:
         """Invalid UTF-8, and characters split across packets, are transformed without a crash."""
@@ -185,3 +272,5 @@ class TransformServerProperties(SynchronousTestCase):
             split_protocol.dataReceived(packet)
         self.assertEqual(split_transport.value(), whole.value())
         self.assertEqual(whole.value(), netstring(TRANSFORMS["reverse-lines"](poem)))
+        reply_read(whole_protocol)
+        reply_read(split_protocol)
