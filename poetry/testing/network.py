@@ -310,7 +310,8 @@ class MemoryPoetryNetwork:
             if not moved:
                 return
         talking = [
-            f"{c.client.getHost()} -> {c.server.getHost()}"
+            f"{c.client.getHost().host}:{c.client.getHost().port}"
+            f" -> {c.server.getHost().host}:{c.server.getHost().port}"
             for c in self.connections
             if c.client.outgoing or c.server.outgoing
         ]
@@ -391,16 +392,16 @@ class MemoryPoetryNetwork:
             return True
         address = addresses[0]
         service = self._service_at(address, port)
-        if self._faulted(self._refused, address, port) or service is None:
+        hangs = self._faulted(self._black_holes, address, port) or (
+            frozenset((record.source, address)) in self._partitions
+        )
+        if not hangs and (self._faulted(self._refused, address, port) or service is None):
             self._end(record, timer, "refused")
             factory.clientConnectionFailed(
                 connector, Failure(ConnectionRefusedError(f"nothing listens on {host}:{port}"))
             )
             return True
-        hangs = self._faulted(self._black_holes, address, port) or (
-            frozenset((record.source, address)) in self._partitions
-        )
-        if hangs or not self._accepts(service[0], batches):
+        if hangs or service is None or not self._accepts(service[0], batches):
             if timer is None and hangs:
                 timer = self.reactor.callLater(timeout, self._time_out, connector)
             self._pending[id(connector)] = (record, timer)

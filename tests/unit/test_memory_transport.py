@@ -252,6 +252,14 @@ class ProducerTests(Connected):
         transport.unregisterProducer()
         self.assertIsNone(transport.producer)
 
+    def test_stop_producing_closes(self) -> None:
+        """Asking a transport to stop producing (reading) closes the connection cleanly."""
+        server, client = RecordingProtocol(), RecordingProtocol()
+        transport, _ = self.connect(server, client)
+        transport.stopProducing()
+        self.network.flush()
+        self.assertEqual(client.events, [("lost", ConnectionDone)])
+
     def test_producer_stopped_when_lost(self) -> None:
         """A producer still registered when the connection is lost is told to stop."""
         stopped: list[bool] = []
