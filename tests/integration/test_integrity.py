@@ -275,7 +275,7 @@ def read_slowly(port: int, request: bytes, half_close: bool) -> tuple[bytes, str
     """
     with socket.socket() as client:
         client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-        client.settimeout(10)
+        client.settimeout(30)  # generous: the machine may be busy
         client.connect(("127.0.0.1", port))
         client.sendall(request)
         if half_close:
