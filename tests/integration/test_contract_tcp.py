@@ -8,53 +8,32 @@ refusal by the kernel, real resets (an abort sends RST), and real connect races.
 from __future__ import annotations
 
 import socket
-from typing import Any, TypeVar
+from typing import Any
 
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionLost
-from twisted.internet.interfaces import IListeningPort, IProtocolFactory
-from twisted.internet.task import deferLater
+from twisted.internet.interfaces import IListeningPort
 from twisted.python.failure import Failure
-from twisted.trial.unittest import TestCase
 
 from poetry.address import Address
 from poetry.graceful import GracefulServerService
+from poetry.testing.kits import TCPHarness, over_tcp
 from tests.support.contracts import PoetryContract
 
-T = TypeVar("T")
 
-
-class RealTCPContractTests(PoetryContract, TestCase):
-    """The contract on loopback TCP with the real reactor and real time."""
-
-    timeout = 30
-    reactor = reactor
-
-    def listen(self, factory: IProtocolFactory) -> IListeningPort:
-        """Listen on a free loopback port until the test ends."""
-        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
-        self.addCleanup(port.stopListening)
-        return port
+class ContractTCPHarness(TCPHarness):
+    """The kit's loopback TCP harness, with what txpoetry's own contract needs besides."""
 
     def unused_address(self) -> Address:
         """A loopback port held bound, not listening, until the test ends: connects are refused."""
         holder = socket.socket()
-        self.addCleanup(holder.close)
+        self.addCleanup(holder.close)  # type: ignore[attr-defined]
         holder.bind(("127.0.0.1", 0))
         return Address("127.0.0.1", holder.getsockname()[1])
 
-    async def elapse(self, seconds: float) -> None:
-        """Let real time pass."""
-        await deferLater(reactor, seconds, lambda: None)
-
-    async def wait(self, d: Deferred[T]) -> T:
-        """Wait for ``d`` on the real reactor."""
-        return await d
-
     def keep_service(self, service: GracefulServerService) -> None:
         """Stop ``service`` when the test ends."""
-        self.addCleanup(service.stopService)
+        self.addCleanup(service.stopService)  # type: ignore[attr-defined]
 
     def kill_process(self, service: GracefulServerService, port: IListeningPort) -> None:
         """Close what ``service`` has open the way the kernel does when a process dies.
@@ -76,3 +55,6 @@ def close_like_exit(transport: Any) -> None:
     reactor.removeWriter(transport)
     transport.socket.close()  # the kernel's close: its SO_LINGER decides FIN or reset
     transport.connectionLost(Failure(ConnectionLost("the process died")))
+
+
+RealTCPContractTests = over_tcp(PoetryContract, ContractTCPHarness, "RealTCPContractTests")

@@ -32,6 +32,7 @@ from poetry.proxy import PoemCache, ProxyFactory
 from poetry.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
+from poetry.testing.kits import Harness
 from poetry.transform_client import transform_poem
 from poetry.transform_server import TransformFactory
 from tests.support import POEM, netstring
@@ -51,26 +52,11 @@ SLOW_DELAY = 0.02
 """Seconds between the slow server's chunks in contract tests."""
 
 
-class PoetryContract:
-    """The behaviours every harness must show. Mixed into a trial test case."""
-
-    reactor: Any
-    """The reactor that services and clients use."""
-
-    def listen(self, factory: IProtocolFactory) -> IListeningPort:
-        """Serve ``factory`` on a free loopback port until the test ends."""
-        raise NotImplementedError
+class PoetryContract(Harness):
+    """The behaviours every harness must show. Mixed into a trial test case with a harness."""
 
     def unused_address(self) -> Address:
         """Return an address where nothing listens."""
-        raise NotImplementedError
-
-    async def elapse(self, seconds: float) -> None:
-        """Let ``seconds`` pass, moving bytes as they would move."""
-        raise NotImplementedError
-
-    async def wait(self, d: Deferred[T]) -> T:
-        """Let the world run until ``d`` fires; return its result."""
         raise NotImplementedError
 
     def kill_process(self, service: GracefulServerService, port: IListeningPort) -> None:

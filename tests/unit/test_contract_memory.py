@@ -24,64 +24,20 @@ under a burst of connects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from functools import wraps
-from typing import Any, TypeVar
-
-from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IListeningPort, IProtocolFactory
-from twisted.python.failure import Failure
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.internet.interfaces import IListeningPort
 
 from poetry.address import Address
 from poetry.graceful import GracefulServerService
-from poetry.testing import MemoryPoetryNetwork
+from poetry.testing.kits import MemoryHarness, in_memory
 from tests.support.contracts import PoetryContract
 
-T = TypeVar("T")
 
-
-def driven(
-    test: Callable[[Any], Coroutine[Any, Any, None]],
-) -> Callable[[Any], None]:
-    """Make an async contract test run to completion synchronously, or fail."""
-
-    @wraps(test)
-    def run(self: Any) -> None:
-        outcome: list[object] = []
-        Deferred.fromCoroutine(test(self)).addBoth(outcome.append)
-        if not outcome:
-            raise AssertionError("the test waited for something the in-memory network never did")
-        if isinstance(outcome[0], Failure):
-            outcome[0].raiseException()
-
-    return run
-
-
-class InMemoryContractTests(PoetryContract, SynchronousTestCase):
-    """The contract on L{MemoryPoetryNetwork}, with time moved only by the test."""
-
-    def setUp(self) -> None:
-        """Make a fresh network."""
-        self.network = MemoryPoetryNetwork()
-        self.reactor = self.network.reactor
-
-    def listen(self, factory: IProtocolFactory) -> IListeningPort:
-        """Serve on a free port of the memory network."""
-        return self.network.serve("127.0.0.1", 0, factory)
+class ContractMemoryHarness(MemoryHarness):
+    """The kit's in-memory harness, with what txpoetry's own contract needs besides."""
 
     def unused_address(self) -> Address:
         """Port 1 of loopback: nothing listens there on the memory network."""
         return Address("127.0.0.1", 1)
-
-    async def elapse(self, seconds: float) -> None:
-        """Advance the fake clock exactly, timer by timer."""
-        self.network.advance(seconds)
-
-    async def wait(self, d: Deferred[T]) -> T:
-        """Move bytes until quiet; ``d`` must have fired by then."""
-        self.network.flush()
-        return await d
 
     def kill_process(self, service: GracefulServerService, port: IListeningPort) -> None:
         """The network exits the process listening on ``port``; its timers are dropped too."""
@@ -91,6 +47,4 @@ class InMemoryContractTests(PoetryContract, SynchronousTestCase):
             call.cancel()  # one reactor plays every process: the dead one's timers go with it
 
 
-for _name, _test in vars(PoetryContract).items():
-    if _name.startswith("test_"):
-        setattr(InMemoryContractTests, _name, driven(_test))
+InMemoryContractTests = in_memory(PoetryContract, ContractMemoryHarness, "InMemoryContractTests")

@@ -1,0 +1,381 @@
+"""Conformance kits: the same checks, run on the in-memory network and over real loopback TCP.
+
+A kit is a class of ``async`` checks that reach the world only through a
+harness: L{MemoryHarness} (the in-memory network, time moved by the test) or
+L{TCPHarness} (the real reactor, loopback TCP, real time). L{in_memory} and
+L{over_tcp} make a trial test case of a kit on each; the same test names must
+pass in both, which is the evidence that the in-memory network tells the truth.
+
+ - L{TransportChecks} checks transports themselves: close, abort, half-close,
+   producer pause. txpoetry runs it on the simulator's transports and on
+   real TCP, so the simulator is verified, not assumed.
+ - L{PoetryServerChecks} checks a poetry server (yours, or txpoetry's): give
+   it C{server_factory(reactor)} and the C{poem} it serves::
+
+       class MyServerChecks(PoetryServerChecks):
+           poem = b"Tyger Tyger, burning bright"
+
+           def server_factory(self, reactor):
+               return MyPoetryFactory(self.poem)
+
+       MyServerInMemory = in_memory(MyServerChecks)
+       MyServerOverTCP = over_tcp(MyServerChecks)
+
+   Put the second class in a test module of your integration tier: it opens
+   real sockets.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from typing import Any, TypeVar
+
+from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import (
+    IHalfCloseableProtocol,
+    IListeningPort,
+    IProtocol,
+    IProtocolFactory,
+    IPushProducer,
+)
+from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+from zope.interface import implementer
+
+from poetry.testing.network import MemoryPoetryNetwork
+
+T = TypeVar("T")
+
+Check = Callable[[Any], Coroutine[Any, Any, None]]
+
+
+class Harness:
+    """How a check reaches the world. Mixed into a trial test case with a kit."""
+
+    reactor: Any
+    """The reactor that servers and clients use."""
+
+    def listen(self, factory: IProtocolFactory) -> IListeningPort:
+        """Serve ``factory`` on a free loopback port until the check ends."""
+        raise NotImplementedError
+
+    async def elapse(self, seconds: float) -> None:
+        """Let ``seconds`` pass, moving bytes as they would move."""
+        raise NotImplementedError
+
+    async def wait(self, d: Deferred[T]) -> T:
+        """Let the world run until ``d`` fires; return its result."""
+        raise NotImplementedError
+
+    async def connect(self, port: IListeningPort, protocol: IProtocol) -> None:
+        """Connect ``protocol`` to the loopback address ``port`` listens on."""
+        address: Any = port.getHost()
+        endpoint = TCP4ClientEndpoint(self.reactor, "127.0.0.1", address.port)
+        await self.wait(connectProtocol(endpoint, protocol))
+
+
+class MemoryHarness(Harness):
+    """The in-memory network: nothing moves until the check says, time moved exactly."""
+
+    def setUp(self) -> None:
+        """Make a fresh network."""
+        self.network = MemoryPoetryNetwork()
+        self.reactor = self.network.reactor
+
+    def listen(self, factory: IProtocolFactory) -> IListeningPort:
+        """Serve on a free port of the network's loopback."""
+        return self.network.serve("127.0.0.1", 0, factory)
+
+    async def elapse(self, seconds: float) -> None:
+        """Advance the network's clock exactly, timer by timer."""
+        self.network.advance(seconds)
+
+    async def wait(self, d: Deferred[T]) -> T:
+        """Move bytes until quiet; ``d`` must have fired by then."""
+        self.network.flush()
+        return await d
+
+
+class TCPHarness(Harness):
+    """Loopback TCP with the real reactor and real time (an integration-tier harness)."""
+
+    timeout = 30
+    addCleanup: Callable[..., object]
+
+    def setUp(self) -> None:
+        """Use the real reactor."""
+        from twisted.internet import reactor
+
+        self.reactor = reactor
+
+    def listen(self, factory: IProtocolFactory) -> IListeningPort:
+        """Listen on a free loopback port until the check ends."""
+        port: IListeningPort = self.reactor.listenTCP(0, factory, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        return port
+
+    async def elapse(self, seconds: float) -> None:
+        """Let real time pass."""
+        d: Deferred[None] = Deferred()
+        self.reactor.callLater(seconds, d.callback, None)
+        await d
+
+    async def wait(self, d: Deferred[T]) -> T:
+        """Wait for ``d`` on the real reactor."""
+        return await d
+
+
+def driven(check: Check) -> Callable[[Any], None]:
+    """Make an ``async`` check run to completion synchronously, or fail."""
+
+    @wraps(check)
+    def run(self: Any) -> None:
+        outcome: list[object] = []
+        Deferred.fromCoroutine(check(self)).addBoth(outcome.append)
+        if not outcome:
+            raise AssertionError("the check waited for something the in-memory network never did")
+        if isinstance(outcome[0], Failure):
+            outcome[0].raiseException()
+
+    return run
+
+
+def in_memory(
+    kit: type, harness: type[MemoryHarness] = MemoryHarness, name: str | None = None
+) -> type:
+    """Return a synchronous test case running ``kit``'s checks on the in-memory network.
+
+    Assign it to a name at module level of a test module, and give that name.
+    """
+    case = type(name or f"{kit.__name__}InMemory", (harness, kit, SynchronousTestCase), {})
+    for klass in reversed(kit.__mro__):
+        for attribute, check in vars(klass).items():
+            if attribute.startswith("test_"):
+                setattr(case, attribute, driven(check))
+    case.__module__ = sys._getframe(1).f_globals["__name__"]
+    return case
+
+
+def over_tcp(kit: type, harness: type[TCPHarness] = TCPHarness, name: str | None = None) -> type:
+    """Return a test case running ``kit``'s checks over loopback TCP, on the real reactor.
+
+    Assign it to a name at module level of an integration-tier test module.
+    """
+    case = type(name or f"{kit.__name__}OverTCP", (harness, kit, TestCase), {})
+    case.__module__ = sys._getframe(1).f_globals["__name__"]
+    return case
+
+
+class Recorder(Protocol):
+    """A protocol that keeps what it receives; C{ended} fires with it, or fails, at the end."""
+
+    transport: Any
+
+    def __init__(self, greeting: bytes = b"", half_close: bool = False, abort: bool = False):
+        self.greeting = greeting
+        self.half_close = half_close
+        self.abort = abort
+        self.received = b""
+        self.ended: Deferred[bytes] = Deferred()
+
+    def connectionMade(self) -> None:
+        """Send the greeting; half-close, or reset at once, if asked to."""
+        if self.greeting:
+            self.transport.write(self.greeting)
+        if self.half_close:
+            self.transport.loseWriteConnection()
+        if self.abort:
+            self.transport.abortConnection()
+
+    def dataReceived(self, data: bytes) -> None:
+        """Keep the bytes."""
+        self.received += data
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Fire C{ended}: the bytes on a clean close, the reason otherwise."""
+        if reason.check(ConnectionDone):
+            self.ended.callback(self.received)
+        else:
+            self.ended.errback(reason)
+
+
+@implementer(IHalfCloseableProtocol)
+class _ReplyAfterHalfClose(Protocol):
+    """A server that answers once the client has half-closed, then closes."""
+
+    transport: Any
+
+    def readConnectionLost(self) -> None:
+        """The client is done: reply and close."""
+        self.transport.write(b"reply")
+        self.transport.loseConnection()
+
+    def writeConnectionLost(self) -> None:
+        """Nothing to do."""
+
+
+class _Closing(Protocol):
+    """A server that sends ``payload``, then ends the connection with ``end``."""
+
+    transport: Any
+
+    def __init__(self, payload: bytes, end: str) -> None:
+        self.payload, self.end = payload, end
+
+    def connectionMade(self) -> None:
+        """Send, then end."""
+        self.transport.write(self.payload)
+        getattr(self.transport, self.end)()
+
+
+@implementer(IPushProducer)
+class _Flood(Protocol):
+    """A server that writes as a push producer until its transport pauses it.
+
+    C{paused} fires once it is paused, C{resumed} once its transport resumes it.
+    """
+
+    LIMIT = 16 * 1024 * 1024
+    transport: Any
+
+    def __init__(self) -> None:
+        self.paused: Deferred[int] = Deferred()
+        self.resumed: Deferred[None] = Deferred()
+        self.written = 0
+
+    def connectionMade(self) -> None:
+        """Register as a streaming producer and write until paused."""
+        self.transport.registerProducer(self, True)
+        while not self.paused.called and self.written < self.LIMIT:
+            self.written += 16384
+            self.transport.write(b"x" * 16384)
+
+    def pauseProducing(self) -> None:
+        """Stop writing: report how much was written."""
+        if not self.paused.called:
+            self.paused.callback(self.written)
+
+    def resumeProducing(self) -> None:
+        """The transport has drained: report it, and finish."""
+        if not self.resumed.called:
+            self.transport.unregisterProducer()
+            self.transport.loseConnection()
+            self.resumed.callback(None)
+
+    def stopProducing(self) -> None:
+        """Nothing to stop."""
+
+
+class TransportChecks:
+    """What a TCP transport under Twisted does when a connection ends or a reader stalls."""
+
+    async def test_close_sends_queued_then_fin(self: Any) -> None:
+        """Bytes written before C{loseConnection} all arrive, then a clean close."""
+        payload = b"poem " * 10_000
+        port = self.listen(Factory.forProtocol(lambda: _Closing(payload, "loseConnection")))
+        client = Recorder()
+        await self.connect(port, client)
+        self.assertEqual(await self.wait(client.ended), payload)
+
+    async def test_abort_is_a_reset(self: Any) -> None:
+        """C{abortConnection} is seen by the peer as a lost connection, never a clean close."""
+        port = self.listen(Factory.forProtocol(lambda: _Closing(b"cut", "abortConnection")))
+        client = Recorder()
+        await self.connect(port, client)
+        with self.assertRaises(ConnectionLost):
+            await self.wait(client.ended)
+
+    async def test_half_close_heard(self: Any) -> None:
+        """A half-closeable server hears the client's half-close and can still answer."""
+        port = self.listen(Factory.forProtocol(_ReplyAfterHalfClose))
+        client = Recorder(b"request", half_close=True)
+        await self.connect(port, client)
+        self.assertEqual(await self.wait(client.ended), b"reply")
+
+    async def test_half_close_ends_plain_protocol(self: Any) -> None:
+        """A server that cannot be half-closed takes the client's half-close as the end."""
+        lost: list[Failure] = []
+
+        class Plain(Protocol):
+            def connectionLost(self, reason: Failure = connectionDone) -> None:
+                lost.append(reason)
+
+        port = self.listen(Factory.forProtocol(Plain))
+        client = Recorder(half_close=True)
+        await self.connect(port, client)
+        self.assertEqual(await self.wait(client.ended), b"")
+        self.assertTrue(lost[0].check(ConnectionDone))
+
+    async def test_producer_paused_by_reader_that_does_not_read(self: Any) -> None:
+        """A reader that stops reading pauses the writer's producer; reading again resumes it."""
+        server = _Flood()
+        port = self.listen(Factory.forProtocol(lambda: server))
+        client = Recorder()
+        await self.connect(port, client)
+        client.transport.pauseProducing()  # the client stops reading
+        written = await self.wait(server.paused)
+        self.assertLess(written, _Flood.LIMIT)
+        client.transport.resumeProducing()
+        await self.wait(server.resumed)
+        self.assertEqual(len(await self.wait(client.ended)), written)
+
+
+class PoetryServerChecks:
+    """What every poetry server must do: a clean close after the whole poem, and only then.
+
+    Subclasses give C{poem} and C{server_factory}, and C{seconds_per_poem}
+    if the server takes time to send it (a slow server).
+    """
+
+    poem: bytes = b""
+    seconds_per_poem: float = 0.0
+
+    def server_factory(self, reactor: Any) -> IProtocolFactory:
+        """Return the factory of the server under test, on ``reactor``."""
+        raise NotImplementedError
+
+    async def fetch(self: Any, client: Recorder) -> bytes:
+        """Connect ``client`` to a fresh server, let the poem be sent; return what arrived."""
+        port = self.listen(self.server_factory(self.reactor))
+        await self.connect(port, client)
+        await self.elapse(self.seconds_per_poem)
+        return await self.wait(client.ended)
+
+    async def test_serves_whole_poem(self: Any) -> None:
+        """A client gets the whole poem, then a clean close."""
+        self.assertEqual(await self.fetch(Recorder()), self.poem)
+
+    async def test_half_closing_client_gets_whole_poem(self: Any) -> None:
+        """A client that closes its own side at once still gets the whole poem."""
+        self.assertEqual(await self.fetch(Recorder(half_close=True)), self.poem)
+
+    async def test_client_bytes_ignored(self: Any) -> None:
+        """A client that sends a request line gets the same poem."""
+        self.assertEqual(await self.fetch(Recorder(b"GET / HTTP/1.0\r\n\r\n")), self.poem)
+
+    async def test_many_clients_at_once(self: Any) -> None:
+        """Several clients connected at once each get the whole poem."""
+        port = self.listen(self.server_factory(self.reactor))
+        clients = [Recorder() for _ in range(5)]
+        for client in clients:
+            await self.connect(port, client)
+        await self.elapse(self.seconds_per_poem)
+        for client in clients:
+            self.assertEqual(await self.wait(client.ended), self.poem)
+
+    async def test_client_leaving_early(self: Any) -> None:
+        """A client that resets at once does not stop the server serving the next one."""
+        port = self.listen(self.server_factory(self.reactor))
+        leaving = Recorder(abort=True)
+        await self.connect(port, leaving)
+        with self.assertRaises(ConnectionAborted):
+            await self.wait(leaving.ended)
+        staying = Recorder()
+        await self.connect(port, staying)
+        await self.elapse(self.seconds_per_poem)
+        self.assertEqual(await self.wait(staying.ended), self.poem)
