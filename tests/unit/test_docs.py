@@ -14,11 +14,15 @@ DOCUMENTS = ["docs/testing-patterns.md", "README.md"]
 
 
 def defines(node: ast.AST, name: str) -> ast.AST | None:
-    """Return the class or function called ``name`` defined directly in ``node``."""
+    """Return the class, function or assigned name ``name`` defined directly in ``node``."""
     for child in ast.iter_child_nodes(node):
         if isinstance(child, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             if child.name == name:
                 return child
+        if isinstance(child, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in child.targets
+        ):
+            return child  # a test case made by a kit: in_memory(...), over_tcp(...)
     return None
 
 
