@@ -52,10 +52,21 @@ class DocumentationReferenceTests(SynchronousTestCase):
                     node = defines(node, name)
                     self.assertIsNotNone(node, f"{document}: {path}::{'::'.join(names)}")
 
+    def test_readme_snippets_are_python(self) -> None:
+        """Every ```python block of the README parses as a whole module."""
+        snippets = python_snippets("README.md")
+        self.assertTrue(snippets)
+        for snippet in snippets:
+            ast.parse(snippet)
+
     def test_readme_test_snippets_are_run(self) -> None:
-        """A test shown in the README stands, word for word, in the unit tier."""
-        tests = "".join(p.read_text() for p in (ROOT / "tests" / "unit").glob("test_*.py"))
+        """A test shown in the README is a whole unit-tier module, word for word, imports and all.
+
+        (The integration tier also runs each README snippet as pasted:
+        C{tests/integration/test_readme.py}.)
+        """
+        modules = [p.read_text() for p in (ROOT / "tests" / "unit").glob("test_*.py")]
         shown = [s for s in python_snippets("README.md") if "def test_" in s]
         self.assertTrue(shown)
         for snippet in shown:
-            self.assertIn(snippet, tests)
+            self.assertIn(snippet, modules)
