@@ -70,3 +70,19 @@ class DocumentationReferenceTests(SynchronousTestCase):
         self.assertTrue(shown)
         for snippet in shown:
             self.assertIn(snippet, modules)
+
+    def test_readme_pip_commands_install_the_project(self) -> None:
+        """Each C{pip install} the README gives installs txpoetry itself, never a lone tool.
+
+        A lone C{pip install pytest} leaves out hypothesis, which the unit tier
+        imports; the project's C{test} extra brings both.
+        """
+        commands = re.findall(r"pip install [^`\n&]+", (ROOT / "README.md").read_text())
+        self.assertTrue(commands)
+        for command in commands:
+            self.assertRegex(command, r"(^|\s)'?\.(\[[\w,]+\])?'?(\s|$)", command)
+        extra = re.search(r"^test = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.M)
+        assert extra is not None
+        names = re.findall(r'"([\w.-]+)', extra[1])
+        self.assertIn("pytest", names)
+        self.assertIn("hypothesis", names)
