@@ -86,3 +86,15 @@ class DocumentationReferenceTests(SynchronousTestCase):
         names = re.findall(r'"([\w.-]+)', extra[1])
         self.assertIn("pytest", names)
         self.assertIn("hypothesis", names)
+
+    def test_readme_twistd_commands_name_a_pid_file(self) -> None:
+        """Each twistd command in the README sets C{--pidfile}.
+
+        Without it every twistd writes C{twistd.pid} in the current directory,
+        and a second one started there refuses to run.
+        """
+        text = (ROOT / "README.md").read_text()
+        commands = re.findall(r"(?m)(?:^|`)(twistd [^`\n]*?\bpoetry[^`\n]*)", text)
+        self.assertGreaterEqual(len(commands), 4)
+        for command in commands:
+            self.assertIn("--pidfile=", command)
