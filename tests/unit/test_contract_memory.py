@@ -76,7 +76,7 @@ class InMemoryContractTests(PoetryContract, SynchronousTestCase):
 
     async def elapse(self, seconds: float) -> None:
         """Advance the fake clock exactly, timer by timer."""
-        self.network.advance(seconds)
+        self.network.advance(seconds)  # every timer due by then, each at its own time
 
     async def wait(self, d: Deferred[T]) -> T:
         """Move bytes until quiet; ``d`` must have fired by then."""

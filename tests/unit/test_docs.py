@@ -98,3 +98,18 @@ class DocumentationReferenceTests(SynchronousTestCase):
         self.assertGreaterEqual(len(commands), 4)
         for command in commands:
             self.assertIn("--pidfile=", command)
+
+    def test_every_clock_step_says_what_it_triggers(self) -> None:
+        """Every C{advance} or C{pump} call in the unit tier carries a comment on its line.
+
+        The testing guide promises that each step of the clock names what it
+        triggers (or what it stops just short of); this keeps the promise.
+        """
+        step = re.compile(r"\.(advance|pump)\(")
+        bare = []
+        for path in sorted((ROOT / "tests" / "unit").glob("*.py")):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                call = step.search(line)
+                if call is not None and "#" not in line[call.end() :]:
+                    bare.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+        self.assertEqual(bare, [])
