@@ -11,7 +11,7 @@ whole poem.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.application.service import Service
 from twisted.internet.defer import CancelledError, Deferred, TimeoutError, maybeDeferred, succeed
@@ -73,7 +73,13 @@ class ResettingProtocol(Protocol):
         self.transport.abortConnection()
 
 
-class ConnectionTracker(WrappingFactory[TrackedProtocol]):
+if TYPE_CHECKING:
+    _TrackingFactory = WrappingFactory[TrackedProtocol]
+else:  # WrappingFactory is subscriptable at run time only since Twisted 26.4.
+    _TrackingFactory = WrappingFactory
+
+
+class ConnectionTracker(_TrackingFactory):
     """Wrap a server factory, keep track of its open connections, and keep them within a limit.
 
     With ``max_connections``, the tracker pauses the port it watches once that

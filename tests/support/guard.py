@@ -10,7 +10,8 @@ directly by test code or by txpoetry's own code under test (not one made by
 Twisted's logger stamping an event); it refuses a L{twisted.internet.task.Clock}
 made outside a test (one made at module level would be shared by every test);
 and it fails every unit test that leaves a delayed call pending on any
-L{twisted.internet.task.Clock} it made.
+L{twisted.internet.task.Clock} it made, and every C{async def} test method of a
+C{SynchronousTestCase} (which would otherwise pass without running).
 
 It tells unit-tier code from everything else by the call stack: a forbidden
 call is refused only when a frame of a ``tests.unit`` module is on the stack.
@@ -21,6 +22,7 @@ so ``trial tests.unit tests.integration`` in one process still works.
 from __future__ import annotations
 
 import _socket
+import inspect
 import select
 import socket
 import subprocess
@@ -33,7 +35,7 @@ from importlib.abc import MetaPathFinder
 from typing import Any
 
 from twisted.internet import task
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 UNIT_TIER = "tests.unit"
 """The package whose code must stay deterministic."""
@@ -184,6 +186,26 @@ def check_no_pending_calls() -> None:
         raise DeterminismError(f"the test left delayed calls pending: {pending}")
 
 
+def refuse_coroutine_test(case: SynchronousTestCase) -> None:
+    """Make an ``async def`` test method of a L{SynchronousTestCase} fail instead of passing.
+
+    C{SynchronousTestCase} calls the method and drops the coroutine it returns
+    unawaited: the test passes without running, with only a C{RuntimeWarning}.
+    """
+    name = case._testMethodName
+    if isinstance(case, TestCase) or not inspect.iscoroutinefunction(getattr(case, name, None)):
+        return
+
+    def refused() -> None:
+        raise DeterminismError(
+            f"{name} is an async def test: SynchronousTestCase never awaits it, so it would"
+            " pass without running; write it as a plain def and check Deferreds with"
+            " successResultOf / failureResultOf / assertNoResult"
+        )
+
+    setattr(case, name, refused)
+
+
 def _check_unit_tests() -> None:
     """Add the pending-call check to every unit-tier test as it starts."""
     original = SynchronousTestCase.run
@@ -196,6 +218,7 @@ def _check_unit_tests() -> None:
                 guard_reactor(sys.modules["twisted.internet.reactor"])
             _clocks.clear()
             self.addCleanup(check_no_pending_calls)
+            refuse_coroutine_test(self)
         _running_tests += 1
         try:
             return original(self, result)

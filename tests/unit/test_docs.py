@@ -56,10 +56,64 @@ class DocumentationReferenceTests(SynchronousTestCase):
                     node = defines(node, name)
                     self.assertIsNotNone(node, f"{document}: {path}::{'::'.join(names)}")
 
+    def test_readme_snippets_are_python(self) -> None:
+        """Every ```python block of the README parses as a whole module."""
+        snippets = python_snippets("README.md")
+        self.assertTrue(snippets)
+        for snippet in snippets:
+            ast.parse(snippet)
+
     def test_readme_test_snippets_are_run(self) -> None:
-        """A test shown in the README stands, word for word, in the unit tier."""
-        tests = "".join(p.read_text() for p in (ROOT / "tests" / "unit").glob("test_*.py"))
+        """A test shown in the README is a whole unit-tier module, word for word, imports and all.
+
+        (The integration tier also runs each README snippet as pasted:
+        C{tests/integration/test_readme.py}.)
+        """
+        modules = [p.read_text() for p in (ROOT / "tests" / "unit").glob("test_*.py")]
         shown = [s for s in python_snippets("README.md") if "def test_" in s]
         self.assertTrue(shown)
         for snippet in shown:
-            self.assertIn(snippet, tests)
+            self.assertIn(snippet, modules)
+
+    def test_readme_pip_commands_install_the_project(self) -> None:
+        """Each C{pip install} the README gives installs txpoetry itself, never a lone tool.
+
+        A lone C{pip install pytest} leaves out hypothesis, which the unit tier
+        imports; the project's C{test} extra brings both.
+        """
+        commands = re.findall(r"pip install [^`\n&]+", (ROOT / "README.md").read_text())
+        self.assertTrue(commands)
+        for command in commands:
+            self.assertRegex(command, r"(^|\s)'?\.(\[[\w,]+\])?'?(\s|$)", command)
+        extra = re.search(r"^test = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.M)
+        assert extra is not None
+        names = re.findall(r'"([\w.-]+)', extra[1])
+        self.assertIn("pytest", names)
+        self.assertIn("hypothesis", names)
+
+    def test_readme_twistd_commands_name_a_pid_file(self) -> None:
+        """Each twistd command in the README sets C{--pidfile}.
+
+        Without it every twistd writes C{twistd.pid} in the current directory,
+        and a second one started there refuses to run.
+        """
+        text = (ROOT / "README.md").read_text()
+        commands = re.findall(r"(?m)(?:^|`)(twistd [^`\n]*?\bpoetry[^`\n]*)", text)
+        self.assertGreaterEqual(len(commands), 4)
+        for command in commands:
+            self.assertIn("--pidfile=", command)
+
+    def test_every_clock_step_says_what_it_triggers(self) -> None:
+        """Every C{advance} or C{pump} call in the unit tier carries a comment on its line.
+
+        The testing guide promises that each step of the clock names what it
+        triggers (or what it stops just short of); this keeps the promise.
+        """
+        step = re.compile(r"\.(advance|pump)\(")
+        bare = []
+        for path in sorted((ROOT / "tests" / "unit").glob("*.py")):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                call = step.search(line)
+                if call is not None and "#" not in line[call.end() :]:
+                    bare.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+        self.assertEqual(bare, [])

@@ -100,7 +100,7 @@ class AddressFaultTests(NetworkTestCase):
         self.network.serve("10.0.0.5", 10000, PoetryServerFactory(POEM))
         self.network.black_hole("10.0.0.5")
         poem = get_poetry(self.reactor, "10.0.0.5", 10000, timeout=5)
-        self.network.advance(4.9)
+        self.network.advance(4.9)  # just short of the fetch's 5-second timeout
         self.assertNoResult(poem)
         self.network.advance(0.1)  # the fetch's timeout
         self.failureResultOf(poem, TimeoutError)
@@ -116,7 +116,7 @@ class AddressFaultTests(NetworkTestCase):
                 failures.append(reason)
 
         self.reactor.connectTCP("10.0.0.5", 10000, Recording(), timeout=3)
-        self.network.advance(2.9)
+        self.network.advance(2.9)  # just short of the connector's 3-second timeout
         self.assertEqual(failures, [])
         self.network.advance(0.1)  # the connector's timeout
         [reason] = failures
@@ -142,7 +142,7 @@ class AddressFaultTests(NetworkTestCase):
         self.network.serve("10.0.0.5", 10000, PoetryServerFactory(POEM))
         self.network.set_latency("127.0.0.1", "10.0.0.5", 0.25)
         poem = get_poetry(self.reactor, "10.0.0.5", 10000)
-        self.network.advance(0.24)
+        self.network.advance(0.24)  # just short of the latency
         self.assertNoResult(poem)
         self.network.advance(0.01)  # the latency has passed
         self.assertEqual(self.successResultOf(poem), POEM)
@@ -352,7 +352,7 @@ class RecordTests(NetworkTestCase):
     def test_attempts_recorded(self) -> None:
         """Each attempt is recorded with its time, destination, source and outcome."""
         self.network.serve("127.0.0.1", 10000, PoetryServerFactory(POEM))
-        self.network.advance(2)
+        self.network.advance(2)  # the attempts below are made at t=2
         served = get_poetry(self.reactor, "127.0.0.1", 10000)
         refused = get_poetry(self.reactor, "127.0.0.1", 10001)
         cancelled = get_poetry(self.reactor, "127.0.0.1", 10000)

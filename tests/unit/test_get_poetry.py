@@ -72,7 +72,7 @@ class GetPoetryTests(SynchronousTestCase):
     def test_timeout_while_connecting(self) -> None:
         """A timeout before the connection is made stops the attempt and fails with TimeoutError."""
         d = get_poetry(self.reactor, "127.0.0.1", 10000, timeout=5)
-        self.reactor.advance(4.9)
+        self.reactor.advance(4.9)  # just short of the 5-second timeout
         self.assertNoResult(d)
         self.reactor.advance(0.1)  # reaches the 5-second timeout
         self.failureResultOf(d, TimeoutError)
@@ -83,7 +83,7 @@ class GetPoetryTests(SynchronousTestCase):
         d = get_poetry(self.reactor, "127.0.0.1", 10000, timeout=5)
         protocol, transport = accept_client(self.reactor)
         protocol.dataReceived(POEM[:3])
-        self.reactor.advance(4.9)
+        self.reactor.advance(4.9)  # just short of the 5-second timeout
         self.assertNoResult(d)
         self.assertFalse(transport.disconnected)
         self.reactor.advance(0.1)  # reaches the 5-second timeout

@@ -70,7 +70,7 @@ class GracefulServerServiceTests(SynchronousTestCase):
         _, transport = self.endpoint.connect()
         stopped = self.service.stopService()
         self.assertFalse(self.endpoint.port.listening)
-        self.clock.advance(4.9)
+        self.clock.advance(4.9)  # just short of the 5-second grace period
         self.assertNoResult(stopped)
         self.assertFalse(transport.disconnected)
         transport.loseConnection()
@@ -108,7 +108,7 @@ class GracefulServerServiceTests(SynchronousTestCase):
         """Ending the grace period early aborts what is open; the stop waits for the resets."""
         network, service, poem = silent_service_with_client()
         stopped = service.stopService()
-        network.advance(1)
+        network.advance(1)  # a second into the grace period
         with capturedLogs() as events:
             service.end_grace()
         self.assertNoResult(stopped)  # the abort resets the connection on the next turn

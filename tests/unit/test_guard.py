@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import unittest
 
 from twisted.internet.task import Clock
 from twisted.logger import Logger, capturedLogs
@@ -95,3 +96,18 @@ class DeterminismGuardTests(SynchronousTestCase):
         call = clock.callLater(1, lambda: None)
         self.assertRaises(DeterminismError, check_no_pending_calls)
         call.cancel()
+
+    def test_async_test_method_fails(self) -> None:
+        """An C{async def} test in a C{SynchronousTestCase} fails instead of passing unrun."""
+        ran = []
+
+        class Example(SynchronousTestCase):
+            async def test_never_awaited(self) -> None:
+                ran.append(True)
+
+        result = unittest.TestResult()
+        Example("test_never_awaited").run(result)
+        self.assertEqual(ran, [])
+        [(_, error)] = result.errors
+        self.assertIn("async def test", error)
+        self.assertFalse(result.wasSuccessful())

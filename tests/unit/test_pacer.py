@@ -50,7 +50,7 @@ class PacerTests(SynchronousTestCase):
 
     def test_exact_schedule_from_when_added(self) -> None:
         """A writer added at t is sent to at t + 1, t + 2, ... and left when it has no more."""
-        self.clock.advance(0.25)
+        self.clock.advance(0.25)  # the writer joins at t=0.25
         writer = self.writer(3)
         self.clock.pump([1] * 3)  # three ticks, each one second after the last
         self.assertEqual(writer.sent_at, [1.25, 2.25, 3.25])
@@ -91,7 +91,7 @@ class PacerTests(SynchronousTestCase):
         self.clock.advance(1)  # due, but paused: parked
         self.assertEqual(writer.sent_at, [])
         self.assertEqual(self.clock.getDelayedCalls(), [])
-        self.clock.advance(0.5)
+        self.clock.advance(0.5)  # half a second parked: nothing is due
         writer.paused = False
         self.pacer.resume(writer)
         self.assertEqual(writer.sent_at, [1.5])
@@ -120,7 +120,7 @@ class PacerTests(SynchronousTestCase):
     def test_one_writer_leaving_does_not_stall_others(self) -> None:
         """Removing one writer leaves the others on their schedules."""
         leaving, staying = self.writer(5), self.writer(3)
-        self.clock.advance(1)
+        self.clock.advance(1)  # both writers' first tick
         self.pacer.remove(leaving)
         self.clock.pump([1, 1])  # the staying writer's last two chunks
         self.assertEqual((leaving.sent_at, staying.sent_at), ([1.0], [1.0, 2.0, 3.0]))
@@ -129,7 +129,7 @@ class PacerTests(SynchronousTestCase):
         """After the last writer left with a tick pending, the next writer gets every chunk."""
         self.pacer.remove(self.writer(3))
         self.assertEqual(self.clock.getDelayedCalls(), [])
-        self.clock.advance(0.5)
+        self.clock.advance(0.5)  # no timer pending: the next writer joins at t=0.5
         writer = self.writer(3)
         self.clock.pump([1, 1, 1])  # its three ticks
         self.assertEqual(writer.sent_at, [1.5, 2.5, 3.5])

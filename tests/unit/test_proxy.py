@@ -151,7 +151,7 @@ class ProxyTests(ProxyTestCase):
         """The cached poem is served until its time-to-live ends, then fetched afresh."""
         self.client()
         serve_client(self.reactor, POEM)
-        self.reactor.advance(59.9)
+        self.reactor.advance(59.9)  # just short of the 60-second time-to-live
         self.assertEqual(self.client().value(), POEM)
         self.reactor.advance(0.1)  # the time-to-live ends
         refreshed = self.client()
@@ -186,7 +186,7 @@ class FailureTtlTests(ProxyTestCase):
 
     def test_clients_reset_until_ttl(self) -> None:
         """Just before the failure's time is up, a client is reset at once, with no new fetch."""
-        self.reactor.advance(4.999)
+        self.reactor.advance(4.999)  # just short of the 5-second failure time-to-live
         client = self.client()
         self.assertTrue(client.disconnected)
         self.assertEqual(client.value(), b"")
@@ -214,7 +214,7 @@ class FailureTtlTests(ProxyTestCase):
 
     def test_remembered_failure_logged(self) -> None:
         """Each client failed by the remembered failure is logged."""
-        self.reactor.advance(1)
+        self.reactor.advance(1)  # a second after the failure
         with capturedLogs() as events:
             self.client()
         self.assertEqual(
@@ -234,7 +234,7 @@ class ForeverCacheTests(SynchronousTestCase):
         protocol, _ = accept_client(reactor)
         protocol.dataReceived(POEM)
         protocol.connectionLost(Failure(ConnectionDone()))
-        reactor.advance(10**9)
+        reactor.advance(10**9)  # a billion seconds: nothing expires
         _, transport = connect_server(factory, StringTransport())
         self.assertEqual(transport.value(), POEM)
         self.assertEqual(len(reactor.tcpClients), 1)

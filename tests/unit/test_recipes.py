@@ -231,7 +231,7 @@ class ServiceRecipeTests(SynchronousTestCase):
         upstream.dataReceived(b"12345")
         self.assertTrue(upstream_transport.disconnecting)
         self.assertTrue(first.disconnected)
-        reactor.advance(1.999)
+        reactor.advance(1.999)  # just short of the 2-second --failure-ttl
         _, second = connect_server(factory, StringTransport())
         self.assertTrue(second.disconnected)
         reactor.advance(0.001)  # the failure is forgotten

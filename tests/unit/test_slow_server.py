@@ -38,7 +38,7 @@ class SlowPoetryServerTests(SynchronousTestCase):
         """Each second brings exactly one more chunk, and nothing arrives between ticks."""
         _, transport = connect_server(self.factory)
         for sent in range(1, len(CHUNKS)):
-            self.clock.advance(0.999)
+            self.clock.advance(0.999)  # just short of the next tick
             self.assertEqual(transport.value(), b"".join(CHUNKS[:sent]))
             self.clock.advance(0.001)  # the next tick
             self.assertEqual(transport.value(), b"".join(CHUNKS[: sent + 1]))
@@ -65,7 +65,7 @@ class SlowPoetryServerTests(SynchronousTestCase):
     def test_clients_keep_own_schedules(self) -> None:
         """A client that connects half a second later gets its chunks half a second later."""
         _, early = connect_server(self.factory)
-        self.clock.advance(0.5)
+        self.clock.advance(0.5)  # half a tick: nothing is due
         _, late = connect_server(self.factory)
         self.clock.advance(0.5)  # the early client's tick
         self.assertEqual((early.value(), late.value()), (b"".join(CHUNKS[:2]), CHUNKS[0]))
@@ -79,7 +79,7 @@ class SlowPoetryServerTests(SynchronousTestCase):
         transports = []
         for _ in range(100):
             transports.append(connect_server(self.factory)[1])
-            self.clock.advance(0.01)
+            self.clock.advance(0.01)  # the next client 10 ms later (ticks fall due in between)
         self.assertEqual(len(self.clock.getDelayedCalls()), 1)
         for transport in transports:
             transport.loseConnection()
@@ -125,7 +125,7 @@ class SlowPoetryServerTests(SynchronousTestCase):
         self.clock.advance(1.5)  # a tick passes while paused
         protocol.resumeProducing()
         self.assertEqual(transport.value(), b"".join(CHUNKS[:2]))
-        self.clock.advance(0.999)
+        self.clock.advance(0.999)  # just short of a second after the resume
         self.assertEqual(transport.value(), b"".join(CHUNKS[:2]))
         self.clock.advance(0.001)  # one second after the resume
         self.assertEqual(transport.value(), b"".join(CHUNKS[:3]))
@@ -145,7 +145,7 @@ class SlowPoetryServerTests(SynchronousTestCase):
         _, transport = connect_server(self.factory)
         self.clock.advance(2.5)  # the ticks due at 1 and 2 run late, at 2.5
         self.assertEqual(transport.value(), b"".join(CHUNKS[:3]))
-        self.clock.advance(0.499)
+        self.clock.advance(0.499)  # just short of the tick due at 3
         self.assertEqual(transport.value(), b"".join(CHUNKS[:3]))
         self.clock.advance(0.001)  # the tick due at 3, on time
         self.assertEqual(transport.value(), b"".join(CHUNKS[:4]))

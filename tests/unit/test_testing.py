@@ -30,18 +30,6 @@ from tests.support import POEM, FakeServerEndpoint
 from tests.support.peers import dropping_server
 
 
-class UserExampleTests(SynchronousTestCase):
-    """The example from the README: a user's own test written with C{poetry.testing}."""
-
-    def test_my_code_gets_the_poem(self) -> None:
-        """Code under test fetches a poem from a real poetry server, all in memory."""
-        network = MemoryPoetryNetwork()
-        network.serve("127.0.0.1", 10000, PoetryServerFactory(b"Tyger Tyger, burning bright\n"))
-        poem = get_poetry(network.reactor, "127.0.0.1", 10000, timeout=5)
-        network.flush()
-        self.assertEqual(self.successResultOf(poem), b"Tyger Tyger, burning bright\n")
-
-
 class MemoryPoetryNetworkTests(SynchronousTestCase):
     """The network connects, refuses, pumps and resets like TCP, and never moves time itself."""
 

@@ -206,7 +206,7 @@ class TransformServerTests(SynchronousTestCase):
 
     def test_idle_timeout(self) -> None:
         """A client that sends nothing is aborted when the idle timeout ends, not before."""
-        self.clock.advance(4.999)
+        self.clock.advance(4.999)  # just short of the 5-second idle timeout
         self.assertFalse(self.transport.disconnecting)
         self.clock.advance(0.001)  # the idle timeout
         self.assertTrue(self.transport.disconnected)
@@ -215,7 +215,7 @@ class TransformServerTests(SynchronousTestCase):
         """Sending a request a byte at a time does not put off the timeout."""
         for byte in b"30:shout.":
             self.send(bytes([byte]))
-            self.clock.advance(0.5)
+            self.clock.advance(0.5)  # half a second a byte: the timeout is not put off
         self.clock.advance(0.5)  # five seconds since the connection
         self.assertTrue(self.transport.disconnected)
 
@@ -228,7 +228,7 @@ class TransformServerTests(SynchronousTestCase):
     def test_write_timeout_resets_client_not_reading(self) -> None:
         """A client that has not read its whole reply when the write timeout ends is reset."""
         self.send(netstring(b"shout.x"))
-        self.clock.advance(9.999)
+        self.clock.advance(9.999)  # just short of the 10-second write timeout
         self.assertFalse(self.transport.disconnected)
         with capturedLogs() as events:
             self.clock.advance(0.001)  # the write timeout
@@ -241,7 +241,7 @@ class TransformServerTests(SynchronousTestCase):
 
     def test_write_timeout_counts_from_reply(self) -> None:
         """The write timeout starts when the reply is sent, and replaces the idle timeout."""
-        self.clock.advance(4)
+        self.clock.advance(4)  # within the 5-second idle timeout
         self.send(netstring(b"shout.x"))
         self.clock.advance(9.999)  # past the idle timeout, not yet the write timeout
         self.assertFalse(self.transport.disconnected)

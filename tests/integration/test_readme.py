@@ -1,0 +1,53 @@
+"""Each ```python block of the README runs as pasted, in a process of its own."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from twisted.internet import reactor
+from twisted.trial.unittest import TestCase
+
+from tests.support.processes import spawn
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def python_snippets() -> list[str]:
+    """Return the text of each ```python block in the README."""
+    return re.findall(r"```python\n(.*?)```", README.read_text(), re.DOTALL)
+
+
+class ReadmeSnippetTests(TestCase):
+    """A newcomer who pastes a README snippet into a file gets a program or a test that works."""
+
+    def snippet_file(self, name: str, snippet: str) -> str:
+        """Write ``snippet`` to ``name`` in a fresh folder; return its path."""
+        folder = Path(self.mktemp())
+        folder.mkdir()
+        path = folder / name
+        path.write_text(snippet)
+        return str(path)
+
+    async def test_programs_run(self) -> None:
+        """Each program (a snippet with no test in it) exits 0, prints, and writes no error."""
+        programs = [s for s in python_snippets() if "def test_" not in s]
+        self.assertTrue(programs)
+        for snippet in programs:
+            child = spawn(reactor, [sys.executable, self.snippet_file("example.py", snippet)])
+            self.assertEqual(await child.ended, 0, child.err)
+            self.assertEqual(child.err, b"")
+            self.assertTrue(child.out.strip(), snippet)
+
+    async def test_test_modules_pass(self) -> None:
+        """Each test module shown runs under trial, as a file of its own, and passes."""
+        modules = [s for s in python_snippets() if "def test_" in s]
+        self.assertTrue(modules)
+        for snippet in modules:
+            path = self.snippet_file("test_example.py", snippet)
+            argv = [sys.executable, "-m", "twisted.trial", "--temp-directory", self.mktemp(), path]
+            child = spawn(reactor, argv)
+            self.assertEqual(await child.ended, 0, child.out + child.err)
+            tests = snippet.count("def test_")
+            self.assertIn(f"PASSED (successes={tests})".encode(), child.out)
