@@ -9,6 +9,7 @@ import shutil
 import struct
 import termios
 
+from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionDone, ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
@@ -153,6 +154,15 @@ class FetchManyTests(SynchronousTestCase):
     def tearDown(self) -> None:
         """Check the test left no timer behind."""
         assert_no_delayed_calls(self, self.reactor)
+
+    def test_cancel_gives_cancelled_outcomes(self) -> None:
+        """Cancelling fires with every outcome: finished ones kept, the rest C{CancelledError}."""
+        serve_client(self.reactor, POEM, 1)
+        self.outcomes.cancel()
+        first, second = self.successResultOf(self.outcomes)
+        assert first.failure is not None
+        self.assertTrue(first.failure.check(CancelledError))
+        self.assertEqual(second.poem, POEM)
 
     def test_outcomes_in_order(self) -> None:
         """Outcomes come in address order, a poem for one and a failure for the other."""
