@@ -49,7 +49,11 @@ class SlowPoetryProtocol(Protocol):
 
     def connectionMade(self) -> None:
         """Send the first chunk at once, then join the pacer for the rest."""
-        self._log.debug("connection accepted from {peer}", peer=peer_name(self.transport))
+        self._log.debug(
+            "connection accepted from {peer}",  # pragma: no mutate (log text)
+            event="connection-accepted",
+            peer=peer_name(self.transport),
+        )
         IConsumer(self.transport).registerProducer(self, True)
         if self.send_next_chunk():
             self._pacer.add(self)
@@ -91,10 +95,17 @@ class SlowPoetryProtocol(Protocol):
         self._pacer.remove(self)
         peer = peer_name(self.transport)
         if self._sent == len(self._poem):
-            self._log.info("poem served to {peer} ({size} bytes)", peer=peer, size=self._sent)
+            self._log.info(
+                "poem served to {peer} ({size} bytes)",  # pragma: no mutate (log text)
+                event="poem-served",
+                peer=peer,
+                size=self._sent,
+            )
         else:
             self._log.info(
-                "client {peer} gone early after {sent} of {size} bytes",
+                "client {peer} gone early after {sent} of {size} "  # pragma: no mutate (log text)
+                "bytes",  # pragma: no mutate (log text)
+                event="client-gone-early",
                 peer=peer,
                 sent=self._sent,
                 size=len(self._poem),
