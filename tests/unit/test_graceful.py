@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from twisted.internet.defer import Deferred
+from twisted.internet.address import IPv4Address
+from twisted.internet.defer import Deferred, TimeoutError
 from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IHalfCloseableProtocol
@@ -24,7 +25,7 @@ from tests.support import (
     captured_events,
     connect_server,
 )
-from tests.support.peers import HalfCloseableRecorder, silent_server
+from tests.support.peers import CountingFactory, HalfCloseableRecorder, silent_server
 
 
 def silent_service_with_client() -> tuple[
@@ -193,6 +194,42 @@ class ConnectionLimitTests(SynchronousTestCase):
         self.assertEqual((full["log_level"].name, full["count"]), ("warn", 2))
         self.assertEqual(len(events.named("accepting-again")), 1)
         self.successResultOf(service.stopService())
+
+    def test_one_close_admits_one_waiting_client(self) -> None:
+        """When one connection of a full server closes, one waiting client is let in, not two.
+
+        The port's next accept loop is limited to the room that close made, so
+        the second waiting client stays in the backlog instead of being
+        accepted and reset.
+        """
+        network = MemoryPoetryNetwork()
+        endpoint = serverFromString(network.reactor, "tcp:10000:interface=127.0.0.1")
+        service = GracefulServerService(
+            endpoint, silent_server(), network.reactor, grace_period=0, max_connections=2
+        )
+        service.startService()
+        leaving = get_poetry(network.reactor, "127.0.0.1", 10000, timeout=1)
+        staying = get_poetry(network.reactor, "127.0.0.1", 10000)
+        network.flush()
+        waiting = [get_poetry(network.reactor, "127.0.0.1", 10000) for _ in range(2)]
+        network.flush()
+        network.advance(1)  # the first client gives up: one place is free
+        self.failureResultOf(leaving, TimeoutError)
+        self.assertEqual(network.open_connections, 2)
+        self.assertNoResult(waiting[0])
+        self.assertNoResult(waiting[1])
+        stopped = service.stopService()
+        network.advance(0)  # the grace period (none) ends: what is open is reset
+        self.successResultOf(stopped)
+        for poem in [staying, *waiting]:
+            self.failureResultOf(poem)
+
+    def test_wrapped_factory_gets_the_client_address(self) -> None:
+        """The served protocol is built for the client's address."""
+        counting = CountingFactory(PoetryServerFactory(POEM))
+        tracker = ConnectionTracker(counting)
+        connect_server(tracker, StringTransport())
+        self.assertEqual(counting.addresses, [IPv4Address("TCP", "127.0.0.1", 54321)])
 
     def test_full_resets_connections_accepted_anyway(self) -> None:
         """A connection accepted while full (late in an accept loop) is reset, not served."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 import poetry
 from poetry.logs import json_line, log_observer, service_log_observer
@@ -140,6 +141,8 @@ class EventNameTests(SynchronousTestCase):
 
     def test_every_log_call_names_its_event(self) -> None:
         """Every call of a logger's level methods in poetry/ passes an ``event=`` field."""
+        if "MUTANT_UNDER_TEST" in os.environ:
+            raise SkipTest("reads poetry/'s source, which mutmut rewrites into its mutants")
         unnamed = []
         for path in sorted(Path(poetry.__file__).parent.rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text())):

@@ -172,6 +172,45 @@ class ProxyTests(ProxyTestCase):
         serve_client(self.reactor, b"a new poem\n")
         self.assertEqual(refreshed.value(), b"a new poem\n")
 
+    def test_ttl_counts_from_each_fetch(self) -> None:
+        """A poem fetched afresh is cached for a whole time-to-live from its own fetch."""
+        self.client()
+        serve_client(self.reactor, POEM)
+        self.reactor.advance(100)  # long past the first time-to-live
+        self.client()
+        serve_client(self.reactor, b"a new poem\n")
+        self.reactor.advance(59.9)
+        self.assertEqual(self.client().value(), b"a new poem\n")
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        self.reactor.advance(0.1)  # the second poem's time-to-live ends
+        self.assertEqual(self.client().value(), b"")
+        self.assertEqual(len(self.reactor.tcpClients), 3)
+        serve_client(self.reactor, POEM)
+
+    def test_failure_counts_only_clients_still_waiting(self) -> None:
+        """An upstream failure is logged with the clients still waiting, not those who left."""
+        leaver, _ = connect_server(self.factory, StringTransport())
+        self.client()
+        self.client()
+        leaver.connectionLost(Failure(ConnectionLost()))
+        with captured_events() as events:
+            refuse_client(self.reactor)
+        self.assertEqual([e["count"] for e in events.named("upstream-failure")], [2])
+
+    def test_client_served_then_gone_not_logged_as_left(self) -> None:
+        """A client that got its poem and closed is not logged as having left while waiting."""
+        protocol, _ = connect_server(self.factory, StringTransport())
+        serve_client(self.reactor, POEM)
+        with captured_events() as events:
+            protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(events.named("client-left-waiting"), [])
+
+    def test_builds_proxy_protocol(self) -> None:
+        """The factory builds protocols bound to itself."""
+        protocol, _ = connect_server(self.factory, StringTransport())
+        self.assertIs(protocol.factory, self.factory)
+        serve_client(self.reactor, POEM)
+
     def test_hit_and_miss_logged(self) -> None:
         """Cache misses and hits are logged."""
         with captured_events() as events:
@@ -219,6 +258,20 @@ class FailureTtlTests(ProxyTestCase):
             (failure["why"], failure["count"], failure["failure_ttl"]),
             ("Connection was refused by other side.", 1, 5),
         )
+
+    def test_failure_remembered_from_when_it_happened(self) -> None:
+        """A failure long after start is remembered for its whole time from when it happened."""
+        self.reactor.advance(100)  # the first failure is long forgotten
+        self.client()
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        refuse_client(self.reactor)
+        self.reactor.advance(4.999)
+        self.assertTrue(self.client().disconnected)
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        self.reactor.advance(0.001)  # the second failure is forgotten
+        self.assertFalse(self.client().disconnected)
+        self.assertEqual(len(self.reactor.tcpClients), 3)
+        serve_client(self.reactor, POEM)
 
     def test_remembered_failure_logged(self) -> None:
         """Each client failed by the remembered failure is logged."""

@@ -171,6 +171,12 @@ class SlowPoetryServerTests(SynchronousTestCase):
         self.assertEqual(transport.value(), CHUNKS[0])
         self.assertEqual(len(self.factory.pacer), 0)
 
+    def test_builds_protocols_bound_to_itself(self) -> None:
+        """The factory builds protocols bound to itself."""
+        protocol, transport = connect_server(self.factory)
+        self.assertIs(protocol.factory, self.factory)
+        transport.loseConnection()
+
     def test_registers_as_streaming_producer(self) -> None:
         """The protocol is its transport's streaming producer while it sends."""
         protocol, transport = connect_server(self.factory)
@@ -217,7 +223,8 @@ class SlowFactoryArgumentTests(SynchronousTestCase):
 
     def test_zero_chunk(self) -> None:
         """A chunk size below one byte is refused."""
-        self.assertRaises(ValueError, SlowPoetryFactory, POEM, 0, 1.0, Clock())
+        error = self.assertRaises(ValueError, SlowPoetryFactory, POEM, 0, 1.0, Clock())
+        self.assertEqual(str(error), "chunk size must be at least 1 byte, got 0")
 
     def test_zero_interval(self) -> None:
         """A pacer needs a positive interval."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address
-from twisted.internet.error import ConnectionDone
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IProtocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
@@ -125,6 +125,12 @@ class TransformServerTests(SynchronousTestCase):
         protocol.connectionLost(Failure(ConnectionDone()))
         self.protocol.connectionLost(Failure(ConnectionDone()))
 
+    def test_lowest_byte_not_utf8_escaped(self) -> None:
+        r"""The byte 0x80, the lowest that cannot start a UTF-8 character, is echoed as C{\x80}."""
+        self.assertEqual(
+            self.send(netstring(b"\x80.poem")), netstring(b"error: unknown transform '\\x80'")
+        )
+
     def test_name_of_40_bytes_echoed_whole(self) -> None:
         """An unknown name of exactly 40 bytes is echoed whole, with no length after it."""
         self.assertEqual(
@@ -205,6 +211,12 @@ class TransformServerTests(SynchronousTestCase):
                 protocol.connectionLost(Failure(ConnectionDone()))
         self.protocol.connectionLost(Failure(ConnectionDone()))
 
+    def test_bad_request_at_limit_logged_as_malformed(self) -> None:
+        """A request of exactly the limit's length that is malformed is logged as malformed."""
+        events = self.send_logged(b"100:" + b"x" * 100 + b"!")
+        self.assertTrue(self.transport.disconnecting)
+        self.assertEqual(events.names(), ["request-malformed"])
+
     def test_length_at_limit(self) -> None:
         """A request exactly at the limit is answered."""
         poem = b"a" * (100 - len(b"shout."))
@@ -247,6 +259,18 @@ class TransformServerTests(SynchronousTestCase):
         self.assertTrue(self.transport.disconnected)
         [timed_out] = events.named("request-timed-out")
         self.assertEqual((timed_out["peer"], timed_out["timeout"]), ("10.0.0.7:4321", 5))
+
+    def test_timed_out_client_not_logged_as_leaving(self) -> None:
+        """The reset of a client timed out is not logged again as the client leaving."""
+        with captured_events() as events:
+            self.clock.advance(5)  # the idle timeout: the connection is aborted
+            self.protocol.connectionLost(Failure(ConnectionLost()))  # the reset
+        self.assertEqual(events.names(), ["request-timed-out"])
+
+    def test_builds_protocols_bound_to_itself(self) -> None:
+        """The factory builds protocols bound to itself."""
+        self.assertIs(self.protocol.factory, self.factory)
+        self.protocol.connectionLost(Failure(ConnectionDone()))
 
     def test_dribbling_client_timed_out(self) -> None:
         """Sending a request a byte at a time does not put off the timeout."""
