@@ -136,8 +136,10 @@ class ConnectionTracker(_TrackingFactory):
         if self._full and not self._paused and self._port is not None:
             self._paused = True
             self._log.warn(
-                "{count} connections open, the limit for this process's file descriptors:"
-                " new clients wait in the listen backlog",
+                "{count} connections open, the limit for this "  # pragma: no mutate (log text)
+                "process's file descriptors:"  # pragma: no mutate (log text)
+                " new clients wait in the listen backlog",  # pragma: no mutate (log text)
+                event="connection-limit-reached",
                 count=len(self.protocols),
             )
             self._port.stopReading()
@@ -149,7 +151,10 @@ class ConnectionTracker(_TrackingFactory):
         if self._paused and not self._full:
             self._paused = False
             if self._port is not None:
-                self._log.info("accepting connections again")
+                self._log.info(
+                    "accepting connections again",  # pragma: no mutate (log text)
+                    event="accepting-again",
+                )
                 self._port.startReading()
         if not self.protocols:
             waiting, self._waiting = self._waiting, []
@@ -206,7 +211,11 @@ class GracefulServerService(Service):
                 self._port = result
                 reset_unserved(result)
                 self.tracker.watch(result)
-                self._log.info("listening on {address}", address=address_name(result.getHost()))
+                self._log.info(
+                    "listening on {address}",  # pragma: no mutate (log text)
+                    event="listening",
+                    address=address_name(result.getHost()),
+                )
             return result
 
         self.listening = self._endpoint.listen(self.tracker).addBoth(remember)
@@ -230,7 +239,9 @@ class GracefulServerService(Service):
             await self._grace
         except (TimeoutError, CancelledError) as ended:
             self._log.warn(
-                "grace period {how}: aborting the connections still open ({count})",
+                "grace period {how}: aborting the connections "  # pragma: no mutate (log text)
+                "still open ({count})",  # pragma: no mutate (log text)
+                event="grace-period-ended",
                 how="cut short" if isinstance(ended, CancelledError) else "over",
                 count=len(self.tracker.protocols),
             )

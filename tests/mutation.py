@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -92,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if args.record:
-        raised = {m: max(round(k / g, 4), record.get(m, 0.0)) for m, (k, g) in measured.items()}
+        # Rounded down, so that the score just measured is never below its own record.
+        raised = {
+            m: max(math.floor(k / g * 10_000) / 10_000, record.get(m, 0.0))
+            for m, (k, g) in measured.items()
+        }
         RECORD.write_text(json.dumps(raised, indent=2, sort_keys=True) + "\n")
     return 1 if problems else 0
 

@@ -66,22 +66,35 @@ async def serve_until_stopped(
 ) -> int:
     """Run ``recipe``'s service until the reactor shuts down, then stop it gracefully.
 
-    The real address is announced on ``out`` once listening. A second SIGINT
-    or SIGTERM during the grace period ends it at once.
+    The real address is announced on ``out`` once listening and the reactor
+    is running: by then the reactor handles SIGINT and SIGTERM, so whoever
+    reads the line may signal at once. (Announced earlier, a signal could
+    arrive before the reactor's handlers are installed: Python's default
+    SIGINT handler would raise C{KeyboardInterrupt} in the middle of the
+    reactor's start-up, which logs it and carries on, and the signal is lost.)
+    A second SIGINT or SIGTERM during the grace period ends it at once.
     """
     try:
         service, port = await start(reactor, recipe, vars(args))
     except CannotListenError as error:
         err.write(f"txpoetry {args.command}: error: {error}\n")
         return 1
-    out.write(listening_line(port))
-    out.flush()
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.addSystemEventTrigger(
         "before", "shutdown", second_signal_ends_grace, reactor, service, signal.signal
     )
+    await when_running(reactor)
+    out.write(listening_line(port))
+    out.flush()
     await Deferred()
     return 0
+
+
+def when_running(reactor: Any) -> Deferred[None]:
+    """Return a Deferred that fires once ``reactor`` runs (its signal handlers installed)."""
+    running: Deferred[None] = Deferred()
+    reactor.callWhenRunning(running.callback, None)
+    return running
 
 
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)

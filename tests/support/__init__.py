@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.error import ConnectionDone, ConnectionRefusedError
@@ -17,6 +20,7 @@ from twisted.internet.testing import (
     StringTransport,
     StringTransportWithDisconnection,
 )
+from twisted.logger import LogEvent, capturedLogs
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
@@ -144,3 +148,29 @@ class TimedTransport(StringTransportWithDisconnection):
         """Keep ``data`` and when it was written."""
         self.writes.append((self.clock.seconds(), data))
         super().write(data)
+
+
+class CapturedEvents:
+    """The log events emitted while L{captured_events} was active, as they arrive.
+
+    txpoetry's events are known by their ``event`` field (``poem-served``,
+    ``cache-miss``, ...), never by their text: tests look them up by it.
+    """
+
+    def __init__(self, events: list[LogEvent]) -> None:
+        self._events = events
+
+    def named(self, name: str) -> list[LogEvent]:
+        """Return the events whose ``event`` field is ``name``, in order."""
+        return [event for event in self._events if event.get("event") == name]
+
+    def names(self) -> list[str]:
+        """Return the ``event`` field of every event that has one, in order."""
+        return [event["event"] for event in self._events if "event" in event]
+
+
+@contextmanager
+def captured_events() -> Iterator[CapturedEvents]:
+    """Capture the log events emitted inside the ``with`` block."""
+    with capturedLogs() as events:
+        yield CapturedEvents(events)

@@ -72,15 +72,17 @@ def silent_server() -> IProtocolFactory:
 
 
 class CountingFactory(Factory):
-    """Wrap a server factory and count the connections it accepts."""
+    """Wrap a server factory; count the connections it accepts and keep their addresses."""
 
     def __init__(self, wrapped: IProtocolFactory) -> None:
         self.wrapped = wrapped
         self.connections = 0
+        self.addresses: list[IAddress] = []
 
     def buildProtocol(self, addr: IAddress) -> IProtocol | None:
         """Count the connection and let the wrapped factory build its protocol."""
         self.connections += 1
+        self.addresses.append(addr)
         return self.wrapped.buildProtocol(addr)
 
 

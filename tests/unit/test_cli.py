@@ -228,6 +228,7 @@ class ServeCommandTests(SynchronousTestCase):
         """Once listening, one line gives the real address: the poem is served there."""
         network = MemoryPoetryNetwork()
         run = CommandRun(network.reactor, ["serve", "tyger", "--listen", "tcp:0"])
+        network.reactor.run()  # the reactor starts: the address is announced
         [line] = run.out.getvalue().decode().splitlines()
         address = parse_address(line.removeprefix("listening on "))
         self.assertNotEqual(address.port, 0)
@@ -236,6 +237,15 @@ class ServeCommandTests(SynchronousTestCase):
         self.assertEqual(self.successResultOf(poem), load_poem("tyger"))
         begin_shutdown(network.reactor)
         network.flush()  # the server stops at once: nothing is in flight
+
+    def test_announces_only_once_the_reactor_runs(self) -> None:
+        """The address is announced once the reactor runs, when it handles SIGINT and SIGTERM."""
+        reactor = MemoryReactor()
+        run = CommandRun(reactor, ["serve", "--listen", "tcp:0"])
+        self.assertEqual((len(reactor.tcpServers), run.out.getvalue()), (1, b""))
+        reactor.run()  # runs the reactor's when-running calls
+        self.assertTrue(run.out.getvalue().startswith(b"listening on "))
+        self.assertNoResult(run.result)
 
     def test_unknown_poem(self) -> None:
         """An unknown poem is a usage error, and nothing listens."""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from twisted.internet.defer import Deferred
+from twisted.internet.address import IPv4Address
+from twisted.internet.defer import Deferred, TimeoutError
 from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import RaisingMemoryReactor, StringTransport
-from twisted.logger import capturedLogs, formatEvent
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.client import get_poetry
@@ -18,8 +18,14 @@ from poetry.graceful import ConnectionTracker, GracefulServerService
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
 from poetry.testing import MemoryPoetryNetwork
-from tests.support import POEM, FakeServerEndpoint, assert_no_delayed_calls, connect_server
-from tests.support.peers import HalfCloseableRecorder, silent_server
+from tests.support import (
+    POEM,
+    FakeServerEndpoint,
+    assert_no_delayed_calls,
+    captured_events,
+    connect_server,
+)
+from tests.support.peers import CountingFactory, HalfCloseableRecorder, silent_server
 
 
 def silent_service_with_client() -> tuple[
@@ -60,6 +66,17 @@ class GracefulServerServiceTests(SynchronousTestCase):
         assert self.service.listening is not None
         self.assertIs(self.successResultOf(self.service.listening), self.endpoint.port)
 
+    def test_logs_listening_address(self) -> None:
+        """Once listening, the service logs the address it listens on."""
+        network = MemoryPoetryNetwork()
+        endpoint = serverFromString(network.reactor, "tcp:10007:interface=127.0.0.1")
+        service = GracefulServerService(endpoint, silent_server(), network.reactor)
+        with captured_events() as events:
+            service.startService()
+        [listening] = events.named("listening")
+        self.assertEqual(listening["address"], "127.0.0.1:10007")
+        self.successResultOf(service.stopService())
+
     def test_stop_without_connections(self) -> None:
         """With nothing in flight, stopping stops listening and finishes at once."""
         self.successResultOf(self.service.stopService())
@@ -81,13 +98,13 @@ class GracefulServerServiceTests(SynchronousTestCase):
         _, first = self.endpoint.connect()
         _, second = self.endpoint.connect()
         stopped = self.service.stopService()
-        with capturedLogs() as events:
+        with captured_events() as events:
             self.clock.advance(5)  # the grace period ends
         self.assertTrue(first.disconnected)
         self.assertTrue(second.disconnected)
         self.successResultOf(stopped)
-        [event] = events
-        self.assertEqual(event["count"], 2)
+        [ended] = events.named("grace-period-ended")
+        self.assertEqual((ended["how"], ended["count"]), ("over", 2))
 
     def test_stop_finishes_once_aborted_connections_are_reset(self) -> None:
         """The stop is done only when each aborted connection is really lost, not when asked.
@@ -109,7 +126,7 @@ class GracefulServerServiceTests(SynchronousTestCase):
         network, service, poem = silent_service_with_client()
         stopped = service.stopService()
         network.advance(1)  # a second into the grace period
-        with capturedLogs() as events:
+        with captured_events() as events:
             service.end_grace()
         self.assertNoResult(stopped)  # the abort resets the connection on the next turn
         network.flush()
@@ -117,7 +134,8 @@ class GracefulServerServiceTests(SynchronousTestCase):
         self.assertEqual(self.failureResultOf(poem, PartialPoemError).value.partial, b"")
         self.assertEqual(network.open_connections, 0)
         self.assertEqual(network.reactor.getDelayedCalls(), [])
-        self.assertIn("cut short", formatEvent(events[0]))
+        [ended] = events.named("grace-period-ended")
+        self.assertEqual((ended["how"], ended["count"]), ("cut short", 1))
 
     def test_end_grace_when_not_stopping(self) -> None:
         """Ending the grace period while the service runs, or once stopped, does nothing."""
@@ -163,7 +181,7 @@ class ConnectionLimitTests(SynchronousTestCase):
         slow = SlowPoetryFactory(POEM, len(POEM) // 2 + 1, 1.0, network.reactor)
         service = GracefulServerService(endpoint, slow, network.reactor, max_connections=2)
         service.startService()
-        with capturedLogs() as events:
+        with captured_events() as events:
             poems = [get_poetry(network.reactor, "127.0.0.1", 10000) for _ in range(3)]
             network.flush()
             self.assertEqual(network.open_connections, 2)
@@ -172,15 +190,46 @@ class ConnectionLimitTests(SynchronousTestCase):
         self.assertNoResult(poems[2])
         network.advance(1)  # the third, accepted once there was room, gets its last chunk
         self.assertEqual(self.successResultOf(poems[2]), POEM)
-        self.assertEqual(
-            [
-                (e["log_level"].name, e.get("count"))
-                for e in events
-                if e["log_namespace"].startswith("poetry.graceful")
-            ],
-            [("warn", 2), ("info", None)],
-        )
+        [full] = events.named("connection-limit-reached")
+        self.assertEqual((full["log_level"].name, full["count"]), ("warn", 2))
+        self.assertEqual(len(events.named("accepting-again")), 1)
         self.successResultOf(service.stopService())
+
+    def test_one_close_admits_one_waiting_client(self) -> None:
+        """When one connection of a full server closes, one waiting client is let in, not two.
+
+        The port's next accept loop is limited to the room that close made, so
+        the second waiting client stays in the backlog instead of being
+        accepted and reset.
+        """
+        network = MemoryPoetryNetwork()
+        endpoint = serverFromString(network.reactor, "tcp:10000:interface=127.0.0.1")
+        service = GracefulServerService(
+            endpoint, silent_server(), network.reactor, grace_period=0, max_connections=2
+        )
+        service.startService()
+        leaving = get_poetry(network.reactor, "127.0.0.1", 10000, timeout=1)
+        staying = get_poetry(network.reactor, "127.0.0.1", 10000)
+        network.flush()
+        waiting = [get_poetry(network.reactor, "127.0.0.1", 10000) for _ in range(2)]
+        network.flush()
+        network.advance(1)  # the first client gives up: one place is free
+        self.failureResultOf(leaving, TimeoutError)
+        self.assertEqual(network.open_connections, 2)
+        self.assertNoResult(waiting[0])
+        self.assertNoResult(waiting[1])
+        stopped = service.stopService()
+        network.advance(0)  # the grace period (none) ends: what is open is reset
+        self.successResultOf(stopped)
+        for poem in [staying, *waiting]:
+            self.failureResultOf(poem)
+
+    def test_wrapped_factory_gets_the_client_address(self) -> None:
+        """The served protocol is built for the client's address."""
+        counting = CountingFactory(PoetryServerFactory(POEM))
+        tracker = ConnectionTracker(counting)
+        connect_server(tracker, StringTransport())
+        self.assertEqual(counting.addresses, [IPv4Address("TCP", "127.0.0.1", 54321)])
 
     def test_full_resets_connections_accepted_anyway(self) -> None:
         """A connection accepted while full (late in an accept loop) is reset, not served."""

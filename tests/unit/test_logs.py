@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
+import poetry
 from poetry.logs import json_line, log_observer, service_log_observer
+from poetry.server import PoetryServerFactory
+from tests.support import captured_events, connect_server
+
+LEVEL_METHODS = {"debug", "info", "warn", "error", "critical", "failure"}
+"""The methods of L{twisted.logger.Logger} that emit an event."""
 
 
 def emit(log_format: str) -> str:
@@ -125,3 +134,32 @@ class ServiceLogFilterTests(SynchronousTestCase):
         self.assertEqual(
             emit_through_service_filter("twisted.internet", LogLevel.debug, "debug"), ""
         )
+
+
+class EventNameTests(SynchronousTestCase):
+    """Each of txpoetry's log events is known by its ``event`` field, not by its text."""
+
+    def test_every_log_call_names_its_event(self) -> None:
+        """Every call of a logger's level methods in poetry/ passes an ``event=`` field."""
+        if "MUTANT_UNDER_TEST" in os.environ:
+            raise SkipTest("reads poetry/'s source, which mutmut rewrites into its mutants")
+        unnamed = []
+        for path in sorted(Path(poetry.__file__).parent.rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in LEVEL_METHODS
+                    and isinstance(node.func.value, ast.Attribute)
+                    and node.func.value.attr == "_log"
+                    and "event" not in {keyword.arg for keyword in node.keywords}
+                ):
+                    unnamed.append(f"{path.name}:{node.lineno}")
+        self.assertEqual(unnamed, [])
+
+    def test_event_name_in_json_line(self) -> None:
+        """A server's event keeps its name in its JSON line, for filtering."""
+        with captured_events() as events:
+            connect_server(PoetryServerFactory(b"a poem\n"))
+        [served] = events.named("poem-served")
+        self.assertEqual(json.loads(json_line(served))["event"], "poem-served")

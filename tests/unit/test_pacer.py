@@ -109,6 +109,30 @@ class PacerTests(SynchronousTestCase):
         self.clock.pump([1, 1])  # the two chunks, on schedule
         self.assertEqual(writer.sent_at, [1.0, 2.0])
 
+    def test_second_resume_after_a_parked_chunk_sends_nothing(self) -> None:
+        """Once a parked writer's held chunk has left on resume, resuming again sends nothing."""
+        writer = self.writer(3)
+        writer.paused = True
+        self.clock.advance(1)  # due, but paused: parked
+        writer.paused = False
+        self.pacer.resume(writer)  # the held chunk leaves
+        self.pacer.resume(writer)
+        self.assertEqual(writer.sent_at, [1.0])
+        self.clock.pump([1, 1])  # the last two chunks, on schedule from the resume
+        self.assertEqual(writer.sent_at, [1.0, 2.0, 3.0])
+
+    def test_parked_writer_removed_is_not_sent_to_on_resume(self) -> None:
+        """A parked writer that leaves the pacer gets nothing when it is later resumed."""
+        writer, other = self.writer(3), self.writer(3)
+        writer.paused = True
+        self.clock.advance(1)  # both due: the paused one is parked
+        self.pacer.remove(writer)
+        writer.paused = False
+        self.pacer.resume(writer)
+        self.assertEqual(writer.sent_at, [])
+        self.clock.pump([1, 1])  # the other writer's last two chunks
+        self.assertEqual(other.sent_at, [1.0, 2.0, 3.0])
+
     def test_writer_leaving_mid_batch(self) -> None:
         """A writer removed by another's send in the same batch is not sent to."""
         second = FakeWriter(self.clock, 3)
@@ -144,5 +168,6 @@ class PacerTests(SynchronousTestCase):
     def test_interval_must_be_positive(self) -> None:
         """A zero or negative interval is refused."""
         for interval in (0, -1.0):
-            self.assertRaises(ValueError, Pacer, self.clock, interval)
+            error = self.assertRaises(ValueError, Pacer, self.clock, interval)
+            self.assertEqual(str(error), f"interval must be positive, got {interval!r}")
         self.assertEqual(self.pacer.interval, 1.0)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.logger import capturedLogs, formatEvent
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -14,6 +14,7 @@ from tests.support import (
     POEM,
     accept_client,
     assert_no_delayed_calls,
+    captured_events,
     connect_server,
     refuse_client,
     serve_client,
@@ -90,11 +91,11 @@ class ProxyTests(ProxyTestCase):
     def test_upstream_failure_aborts_every_waiter(self) -> None:
         """When upstream is refused, every waiting client's connection is aborted."""
         clients = [self.client() for _ in range(3)]
-        with capturedLogs() as events:
+        with captured_events() as events:
             refuse_client(self.reactor, 0)
         self.assertEqual([c.disconnected for c in clients], [True] * 3)
         self.assertEqual([c.value() for c in clients], [b""] * 3)
-        self.assertEqual([e["count"] for e in events if "upstream failure" in e["log_format"]], [3])
+        self.assertEqual([e["count"] for e in events.named("upstream-failure")], [3])
         self.assertEqual(len(self.reactor.tcpClients), 1)
 
     def test_partial_never_cached(self) -> None:
@@ -120,11 +121,12 @@ class ProxyTests(ProxyTestCase):
         """An upstream timeout is logged as such, with how many clients it fails."""
         self.client()
         accept_client(self.reactor)
-        with capturedLogs() as events:
+        with captured_events() as events:
             self.reactor.advance(10)  # the upstream timeout
+        [failure] = events.named("upstream-failure")
         self.assertEqual(
-            [formatEvent(e) for e in events],
-            ["upstream failure (timed out after 10 seconds): failing the waiting clients (1)"],
+            (failure["why"], failure["count"], failure["failure_ttl"]),
+            ("timed out after 10 seconds", 1, 0),
         )
 
     def test_client_leaving_mid_fetch(self) -> None:
@@ -136,6 +138,16 @@ class ProxyTests(ProxyTestCase):
         self.assertEqual(leaver.value(), b"")
         self.assertFalse(leaver.disconnected)
         self.assertEqual(stayer.value(), POEM)
+
+    def test_client_leaving_mid_fetch_logged(self) -> None:
+        """A client gone during the fetch is logged with its peer."""
+        peer = IPv4Address("TCP", "10.0.0.7", 4321)
+        leaver, _ = connect_server(self.factory, StringTransport(peerAddress=peer))
+        with captured_events() as events:
+            leaver.connectionLost(Failure(ConnectionLost()))
+        [left] = events.named("client-left-waiting")
+        self.assertEqual(left["peer"], "10.0.0.7:4321")
+        serve_client(self.reactor, POEM)
 
     def test_fetch_cached_after_every_waiter_left(self) -> None:
         """If every waiter leaves, the fetch still completes and is cached; no second fetch."""
@@ -160,16 +172,52 @@ class ProxyTests(ProxyTestCase):
         serve_client(self.reactor, b"a new poem\n")
         self.assertEqual(refreshed.value(), b"a new poem\n")
 
+    def test_ttl_counts_from_each_fetch(self) -> None:
+        """A poem fetched afresh is cached for a whole time-to-live from its own fetch."""
+        self.client()
+        serve_client(self.reactor, POEM)
+        self.reactor.advance(100)  # long past the first time-to-live
+        self.client()
+        serve_client(self.reactor, b"a new poem\n")
+        self.reactor.advance(59.9)  # just short of the second poem's time-to-live
+        self.assertEqual(self.client().value(), b"a new poem\n")
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        self.reactor.advance(0.1)  # the second poem's time-to-live ends
+        self.assertEqual(self.client().value(), b"")
+        self.assertEqual(len(self.reactor.tcpClients), 3)
+        serve_client(self.reactor, POEM)
+
+    def test_failure_counts_only_clients_still_waiting(self) -> None:
+        """An upstream failure is logged with the clients still waiting, not those who left."""
+        leaver, _ = connect_server(self.factory, StringTransport())
+        self.client()
+        self.client()
+        leaver.connectionLost(Failure(ConnectionLost()))
+        with captured_events() as events:
+            refuse_client(self.reactor)
+        self.assertEqual([e["count"] for e in events.named("upstream-failure")], [2])
+
+    def test_client_served_then_gone_not_logged_as_left(self) -> None:
+        """A client that got its poem and closed is not logged as having left while waiting."""
+        protocol, _ = connect_server(self.factory, StringTransport())
+        serve_client(self.reactor, POEM)
+        with captured_events() as events:
+            protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(events.named("client-left-waiting"), [])
+
+    def test_builds_proxy_protocol(self) -> None:
+        """The factory builds protocols bound to itself."""
+        protocol, _ = connect_server(self.factory, StringTransport())
+        self.assertIs(protocol.factory, self.factory)
+        serve_client(self.reactor, POEM)
+
     def test_hit_and_miss_logged(self) -> None:
         """Cache misses and hits are logged."""
-        with capturedLogs() as events:
+        with captured_events() as events:
             self.client()
             serve_client(self.reactor, POEM)
             self.client()
-        self.assertEqual(
-            [e["log_format"] for e in events if e["log_format"].startswith("cache")],
-            ["cache miss: fetching from upstream", "cache hit"],
-        )
+        self.assertEqual(events.names(), ["cache-miss", "cache-hit"])
 
 
 class FailureTtlTests(ProxyTestCase):
@@ -181,7 +229,7 @@ class FailureTtlTests(ProxyTestCase):
         """Let the first client's upstream fetch be refused."""
         super().setUp()
         self.client()
-        with capturedLogs() as self.failure_events:
+        with captured_events() as self.failure_events:
             refuse_client(self.reactor)
 
     def test_clients_reset_until_ttl(self) -> None:
@@ -205,22 +253,33 @@ class FailureTtlTests(ProxyTestCase):
 
     def test_failure_logged_with_ttl(self) -> None:
         """The upstream failure's warning says how long clients will be failed at once."""
-        [event] = self.failure_events
+        [failure] = self.failure_events.named("upstream-failure")
         self.assertEqual(
-            formatEvent(event),
-            "upstream failure (Connection was refused by other side.):"
-            " failing the waiting clients (1), and those of the next 5 s",
+            (failure["why"], failure["count"], failure["failure_ttl"]),
+            ("Connection was refused by other side.", 1, 5),
         )
+
+    def test_failure_remembered_from_when_it_happened(self) -> None:
+        """A failure long after start is remembered for its whole time from when it happened."""
+        self.reactor.advance(100)  # the first failure is long forgotten
+        self.client()
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        refuse_client(self.reactor)
+        self.reactor.advance(4.999)  # just short of the failure's time-to-live
+        self.assertTrue(self.client().disconnected)
+        self.assertEqual(len(self.reactor.tcpClients), 2)
+        self.reactor.advance(0.001)  # the second failure is forgotten
+        self.assertFalse(self.client().disconnected)
+        self.assertEqual(len(self.reactor.tcpClients), 3)
+        serve_client(self.reactor, POEM)
 
     def test_remembered_failure_logged(self) -> None:
         """Each client failed by the remembered failure is logged."""
         self.reactor.advance(1)  # a second after the failure
-        with capturedLogs() as events:
+        with captured_events() as events:
             self.client()
-        self.assertEqual(
-            [formatEvent(e) for e in events],
-            ["upstream failed 1 s ago: failing the client without a new fetch"],
-        )
+        [remembered] = events.named("failure-remembered")
+        self.assertEqual(remembered["ago"], 1)
 
 
 class ForeverCacheTests(SynchronousTestCase):

@@ -5,12 +5,11 @@ from __future__ import annotations
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.testing import StringTransport, StringTransportWithDisconnection
-from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.server import PoetryServerFactory, PoetryServerProtocol
-from tests.support import POEM
+from tests.support import POEM, captured_events
 
 
 class PoetryServerProtocolTests(SynchronousTestCase):
@@ -20,7 +19,7 @@ class PoetryServerProtocolTests(SynchronousTestCase):
         """Start each test afresh."""
         self.factory = PoetryServerFactory(POEM)
         self.protocol = self.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 5000))
-        self.transport = StringTransport()
+        self.transport = StringTransport(peerAddress=IPv4Address("TCP", "10.0.0.7", 4321))
 
     def test_sends_poem_on_connect(self) -> None:
         """The whole poem is written as soon as the connection is made."""
@@ -63,26 +62,36 @@ class PoetryServerProtocolTests(SynchronousTestCase):
         self.assertIs(self.factory.poem, POEM)
 
     def test_logs_poem_served(self) -> None:
-        """A clean close is logged as a poem served, with its size."""
-        transport = StringTransportWithDisconnection()
+        """A clean close is logged as a poem served, with the peer and the poem's size."""
+        transport = StringTransportWithDisconnection(
+            peerAddress=IPv4Address("TCP", "10.0.0.7", 4321)
+        )
         transport.protocol = self.protocol
-        with capturedLogs() as events:
+        with captured_events() as events:
             self.protocol.makeConnection(transport)
-        served = [e for e in events if e["log_format"].startswith("poem served")]
-        self.assertEqual([e["size"] for e in served], [len(POEM)])
+        [served] = events.named("poem-served")
+        self.assertEqual((served["peer"], served["size"]), ("10.0.0.7:4321", len(POEM)))
+
+    def test_logs_connection_accepted(self) -> None:
+        """Each connection accepted is logged at debug level, with the peer."""
+        with captured_events() as events:
+            self.protocol.makeConnection(self.transport)
+        [accepted] = events.named("connection-accepted")
+        self.assertEqual((accepted["log_level"].name, accepted["peer"]), ("debug", "10.0.0.7:4321"))
 
     def test_logs_client_gone_early(self) -> None:
-        """A connection lost before the clean close is logged as a client gone early."""
+        """A connection lost before the clean close is logged as a client gone early, and why."""
         self.protocol.makeConnection(self.transport)
-        with capturedLogs() as events:
-            self.protocol.connectionLost(Failure(ConnectionLost()))
-        self.assertEqual(
-            [e["log_format"].split(":")[0] for e in events], ["client {peer} gone early"]
-        )
+        with captured_events() as events:
+            self.protocol.connectionLost(Failure(ConnectionLost("reset by peer")))
+        self.assertEqual(events.names(), ["client-gone-early"])
+        [gone] = events.named("client-gone-early")
+        self.assertEqual(gone["peer"], "10.0.0.7:4321")
+        self.assertIn("reset by peer", gone["why"])
 
     def test_clean_close_not_logged_as_gone_early(self) -> None:
         """A clean close produces no 'gone early' event."""
         self.protocol.makeConnection(self.transport)
-        with capturedLogs() as events:
+        with captured_events() as events:
             self.protocol.connectionLost(Failure(ConnectionDone()))
-        self.assertNotIn("gone early", " ".join(e["log_format"] for e in events))
+        self.assertEqual(events.names(), ["poem-served"])

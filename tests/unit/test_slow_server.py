@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from twisted.internet.error import ConnectionLost
+from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
-from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.pacer import Pacer
 from poetry.slow_server import SlowPoetryFactory
-from tests.support import POEM, assert_no_delayed_calls, connect_server
+from tests.support import POEM, assert_no_delayed_calls, captured_events, connect_server
 
 CHUNKS = [POEM[i : i + 10] for i in range(0, len(POEM), 10)]
+PEER = IPv4Address("TCP", "10.0.0.7", 4321)
+PEER_NAME = "10.0.0.7:4321"
 
 
 class SlowPoetryServerTests(SynchronousTestCase):
@@ -169,6 +171,12 @@ class SlowPoetryServerTests(SynchronousTestCase):
         self.assertEqual(transport.value(), CHUNKS[0])
         self.assertEqual(len(self.factory.pacer), 0)
 
+    def test_builds_protocols_bound_to_itself(self) -> None:
+        """The factory builds protocols bound to itself."""
+        protocol, transport = connect_server(self.factory)
+        self.assertIs(protocol.factory, self.factory)
+        transport.loseConnection()
+
     def test_registers_as_streaming_producer(self) -> None:
         """The protocol is its transport's streaming producer while it sends."""
         protocol, transport = connect_server(self.factory)
@@ -177,12 +185,31 @@ class SlowPoetryServerTests(SynchronousTestCase):
         transport.loseConnection()
 
     def test_logs_client_gone_early(self) -> None:
-        """A client gone mid-poem is logged with how much it got."""
-        protocol, _ = connect_server(self.factory, StringTransport())
-        with capturedLogs() as events:
+        """A client gone mid-poem is logged with the peer and how much of the poem it got."""
+        protocol, _ = connect_server(self.factory, StringTransport(peerAddress=PEER))
+        with captured_events() as events:
             protocol.connectionLost(Failure(ConnectionLost()))
-        [event] = events
-        self.assertEqual((event["sent"], event["size"]), (10, len(POEM)))
+        self.assertEqual(events.names(), ["client-gone-early"])
+        [gone] = events.named("client-gone-early")
+        self.assertEqual((gone["peer"], gone["sent"], gone["size"]), (PEER_NAME, 10, len(POEM)))
+
+    def test_logs_poem_served(self) -> None:
+        """A client that got the whole poem is logged as served, with the peer and the size."""
+        protocol, transport = connect_server(self.factory, StringTransport(peerAddress=PEER))
+        self.clock.pump([1.0] * (len(CHUNKS) - 1))  # the remaining chunks, one a tick
+        self.assertEqual(transport.value(), POEM)
+        with captured_events() as events:
+            protocol.connectionLost(Failure(ConnectionDone()))
+        [served] = events.named("poem-served")
+        self.assertEqual((served["peer"], served["size"]), (PEER_NAME, len(POEM)))
+
+    def test_logs_connection_accepted(self) -> None:
+        """Each connection accepted is logged at debug level, with the peer."""
+        with captured_events() as events:
+            protocol, _ = connect_server(self.factory, StringTransport(peerAddress=PEER))
+        [accepted] = events.named("connection-accepted")
+        self.assertEqual((accepted["log_level"].name, accepted["peer"]), ("debug", PEER_NAME))
+        protocol.connectionLost(Failure(ConnectionLost()))
 
     def test_empty_poem(self) -> None:
         """An empty poem is closed at once, with no timer."""
@@ -196,7 +223,8 @@ class SlowFactoryArgumentTests(SynchronousTestCase):
 
     def test_zero_chunk(self) -> None:
         """A chunk size below one byte is refused."""
-        self.assertRaises(ValueError, SlowPoetryFactory, POEM, 0, 1.0, Clock())
+        error = self.assertRaises(ValueError, SlowPoetryFactory, POEM, 0, 1.0, Clock())
+        self.assertEqual(str(error), "chunk size must be at least 1 byte, got 0")
 
     def test_zero_interval(self) -> None:
         """A pacer needs a positive interval."""

@@ -55,20 +55,27 @@ class TransformClientTests(SynchronousTestCase):
         failure = self.failureResultOf(self.reply, TransformError)
         self.assertEqual(str(failure.value), "unknown transform 'shout'")
 
+    def test_error_reply_not_utf8(self) -> None:
+        r"""An C{error:} reason that is not UTF-8 still fails with it, the odd bytes as C{\xNN}."""
+        protocol, _ = accept_client(self.reactor)
+        protocol.dataReceived(netstring(b"error: unknown transform '\xff'"))
+        failure = self.failureResultOf(self.reply, TransformError)
+        self.assertEqual(str(failure.value), "unknown transform '\\xff'")
+
     def test_closed_without_reply(self) -> None:
         """A connection closed before any reply fails with L{TransformError}."""
         protocol, _ = accept_client(self.reactor)
         protocol.connectionLost(Failure(ConnectionDone()))
-        self.assertIn(
-            "without a reply", str(self.failureResultOf(self.reply, TransformError).value)
-        )
+        reason = str(self.failureResultOf(self.reply, TransformError).value)
+        self.assertTrue(reason.startswith("connection closed without a reply: "), reason)
 
     def test_malformed_reply(self) -> None:
         """A reply that is not a netstring fails with L{TransformError}."""
         protocol, _ = accept_client(self.reactor)
         protocol.dataReceived(b"HI")
         protocol.connectionLost(Failure(ConnectionLost()))
-        self.assertIn("malformed", str(self.failureResultOf(self.reply, TransformError).value))
+        reason = str(self.failureResultOf(self.reply, TransformError).value)
+        self.assertTrue(reason.startswith("malformed reply: "), reason)
 
     def test_timeout(self) -> None:
         """A service that never replies is aborted at the timeout."""

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from twisted.internet.error import ConnectionDone
+from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IProtocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
-from twisted.logger import capturedLogs, formatEvent
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.transform_server import TransformFactory
 from poetry.transforms import TRANSFORMS
-from tests.support import assert_no_delayed_calls, connect_server, netstring
+from tests.support import (
+    CapturedEvents,
+    assert_no_delayed_calls,
+    captured_events,
+    connect_server,
+    netstring,
+)
 from tests.support.peers import broken_transform
 from tests.support.properties import split
+
+PEER = IPv4Address("TCP", "10.0.0.7", 4321)
+"""The client's address in these tests."""
 
 
 def reply_read(protocol: IProtocol) -> None:
@@ -37,7 +46,9 @@ class TransformServerTests(SynchronousTestCase):
             idle_timeout=5,
             write_timeout=10,
         )
-        self.protocol, self.transport = connect_server(self.factory, StringTransport())
+        self.protocol, self.transport = connect_server(
+            self.factory, StringTransport(peerAddress=PEER)
+        )
         self.addCleanup(self.close_as_asked)
 
     def close_as_asked(self) -> None:
@@ -58,6 +69,18 @@ class TransformServerTests(SynchronousTestCase):
         """Send ``data`` from the client; return everything the server wrote."""
         self.protocol.dataReceived(data)
         return self.transport.value()
+
+    def send_logged(self, data: bytes) -> CapturedEvents:
+        """Send ``data`` from the client; return the log events it caused."""
+        with captured_events() as events:
+            self.protocol.dataReceived(data)
+        return events
+
+    def test_transform_logged(self) -> None:
+        """A transformed poem is logged with its size, the transform's name and the peer."""
+        events = self.send_logged(netstring(b"shout.Tyger"))
+        [done] = events.named("poem-transformed")
+        self.assertEqual((done["size"], done["name"], done["peer"]), (5, "shout", "10.0.0.7:4321"))
 
     def test_transforms(self) -> None:
         """A request gets the transformed poem as one netstring, then a clean close."""
@@ -92,15 +115,21 @@ class TransformServerTests(SynchronousTestCase):
     def test_long_unknown_name_echoed_short(self) -> None:
         """A long unknown name is echoed as its first 40 bytes and its length, reply and log."""
         factory = TransformFactory(self.clock)
-        protocol, transport = connect_server(factory, StringTransport())
-        with capturedLogs() as events:
+        protocol, transport = connect_server(factory, StringTransport(peerAddress=PEER))
+        with captured_events() as events:
             protocol.dataReceived(netstring(b"\xff" * 100_000 + b".poem"))
         shown = "'" + "\\xff" * 40 + "'... (100000 bytes)"
         self.assertEqual(transport.value(), netstring(f"error: unknown transform {shown}".encode()))
-        [event] = events
-        self.assertEqual(event["name"], shown)
+        [unknown] = events.named("unknown-transform")
+        self.assertEqual((unknown["name"], unknown["peer"]), (shown, "10.0.0.7:4321"))
         protocol.connectionLost(Failure(ConnectionDone()))
         self.protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_lowest_byte_not_utf8_escaped(self) -> None:
+        r"""The byte 0x80, the lowest that cannot start a UTF-8 character, is echoed as C{\x80}."""
+        self.assertEqual(
+            self.send(netstring(b"\x80.poem")), netstring(b"error: unknown transform '\\x80'")
+        )
 
     def test_name_of_40_bytes_echoed_whole(self) -> None:
         """An unknown name of exactly 40 bytes is echoed whole, with no length after it."""
@@ -118,16 +147,23 @@ class TransformServerTests(SynchronousTestCase):
 
     def test_no_dot(self) -> None:
         """A request without a '.' gets an error reply."""
-        reply = self.send(netstring(b"cummingsify"))
+        events = self.send_logged(netstring(b"cummingsify"))
         self.assertEqual(
-            reply, netstring(b"error: request has no '.' between transform name and poem")
+            self.transport.value(),
+            netstring(b"error: request has no '.' between transform name and poem"),
         )
+        [no_dot] = events.named("request-without-dot")
+        self.assertEqual(no_dot["peer"], "10.0.0.7:4321")
 
     def test_transform_raises(self) -> None:
         """A transform that raises gets an error reply with the reason; the traceback is logged."""
-        reply = self.send(netstring(b"broken.poem"))
-        self.assertEqual(reply, netstring(b"error: transform 'broken' failed: out of ink"))
+        events = self.send_logged(netstring(b"broken.poem"))
+        self.assertEqual(
+            self.transport.value(), netstring(b"error: transform 'broken' failed: out of ink")
+        )
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        [failed] = events.named("transform-failed")
+        self.assertEqual((failed["name"], failed["peer"]), ("broken", "10.0.0.7:4321"))
 
     def test_second_request_in_packet_ignored(self) -> None:
         """Two requests in one packet: only the first is answered."""
@@ -143,12 +179,13 @@ class TransformServerTests(SynchronousTestCase):
         """A non-digit, negative or zero-padded length, or a missing comma, closes unanswered."""
         malformed = [b"x5:hello,", b"-5:hello,", b"05:hello,", b"5:hello!", b":hello,", b"0123456:"]
         for bad in malformed:
-            protocol, transport = connect_server(self.factory, StringTransport())
-            with capturedLogs() as events:
+            protocol, transport = connect_server(self.factory, StringTransport(peerAddress=PEER))
+            with captured_events() as events:
                 protocol.dataReceived(bad)
             self.assertEqual(transport.value(), b"", bad)
             self.assertTrue(transport.disconnecting, bad)
-            self.assertIn("malformed request", events[0]["log_format"], bad)
+            self.assertEqual(events.names(), ["request-malformed"], bad)
+            self.assertEqual(events.named("request-malformed")[0]["peer"], "10.0.0.7:4321")
             protocol.connectionLost(Failure(ConnectionDone()))
         self.protocol.connectionLost(Failure(ConnectionDone()))
 
@@ -161,16 +198,24 @@ class TransformServerTests(SynchronousTestCase):
         """A length over the limit, in any split, is logged as too long, not as malformed."""
         for request in [b"101:", b"1000", b"99999999999999999999:"]:
             for size in range(1, len(request) + 1):
-                protocol, transport = connect_server(self.factory, StringTransport())
-                with capturedLogs() as events:
+                protocol, transport = connect_server(
+                    self.factory, StringTransport(peerAddress=PEER)
+                )
+                with captured_events() as events:
                     for start in range(0, len(request), size):
                         protocol.dataReceived(request[start : start + size])
                 self.assertTrue(transport.disconnecting, (request, size))
-                [event] = events
-                self.assertIn("longer than {limit} bytes", event["log_format"], (request, size))
-                self.assertEqual(event["limit"], 100)
+                self.assertEqual(events.names(), ["request-too-long"], (request, size))
+                [too_long] = events.named("request-too-long")
+                self.assertEqual((too_long["limit"], too_long["peer"]), (100, "10.0.0.7:4321"))
                 protocol.connectionLost(Failure(ConnectionDone()))
         self.protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_bad_request_at_limit_logged_as_malformed(self) -> None:
+        """A request of exactly the limit's length that is malformed is logged as malformed."""
+        events = self.send_logged(b"100:" + b"x" * 100 + b"!")
+        self.assertTrue(self.transport.disconnecting)
+        self.assertEqual(events.names(), ["request-malformed"])
 
     def test_length_at_limit(self) -> None:
         """A request exactly at the limit is answered."""
@@ -180,36 +225,52 @@ class TransformServerTests(SynchronousTestCase):
     def test_truncated_request(self) -> None:
         """A client that leaves mid-request gets nothing, and that is logged."""
         self.send(b"20:shout.half")
-        with capturedLogs() as events:
+        with captured_events() as events:
             self.protocol.connectionLost(Failure(ConnectionDone()))
         self.assertEqual(self.transport.value(), b"")
-        self.assertIn("before sending a whole request", events[0]["log_format"])
+        self.assertEqual(events.names(), ["client-left-early"])
+        self.assertEqual(events.named("client-left-early")[0]["peer"], "10.0.0.7:4321")
 
     def test_half_close_mid_request(self) -> None:
         """A client that closes its side before its request is whole is reset, with no reply."""
         self.send(b"20:shout.half")
-        with capturedLogs() as events:
+        with captured_events() as events:
             self.protocol.readConnectionLost()
         self.assertEqual(self.transport.value(), b"")
         self.assertTrue(self.transport.disconnected)  # aborted: the client sees a reset
-        [event] = events
-        self.assertIn("closed its side before sending a whole request", event["log_format"])
+        self.assertEqual(events.names(), ["request-half-closed"])
+        self.assertEqual(events.named("request-half-closed")[0]["peer"], "10.0.0.7:4321")
 
     def test_half_close_after_request(self) -> None:
         """A client that closes its side once its request is sent keeps its reply, no warning."""
-        with capturedLogs() as events:
+        with captured_events() as events:
             reply = self.send(netstring(b"shout.x"))
             self.protocol.readConnectionLost()
             self.protocol.writeConnectionLost()
         self.assertEqual(reply, netstring(b"X"))
-        self.assertEqual([e["log_level"].name for e in events], ["info"])
+        self.assertEqual(events.names(), ["poem-transformed"])
 
     def test_idle_timeout(self) -> None:
         """A client that sends nothing is aborted when the idle timeout ends, not before."""
         self.clock.advance(4.999)  # just short of the 5-second idle timeout
         self.assertFalse(self.transport.disconnecting)
-        self.clock.advance(0.001)  # the idle timeout
+        with captured_events() as events:
+            self.clock.advance(0.001)  # the idle timeout
         self.assertTrue(self.transport.disconnected)
+        [timed_out] = events.named("request-timed-out")
+        self.assertEqual((timed_out["peer"], timed_out["timeout"]), ("10.0.0.7:4321", 5))
+
+    def test_timed_out_client_not_logged_as_leaving(self) -> None:
+        """The reset of a client timed out is not logged again as the client leaving."""
+        with captured_events() as events:
+            self.clock.advance(5)  # the idle timeout: the connection is aborted
+            self.protocol.connectionLost(Failure(ConnectionLost()))  # the reset
+        self.assertEqual(events.names(), ["request-timed-out"])
+
+    def test_builds_protocols_bound_to_itself(self) -> None:
+        """The factory builds protocols bound to itself."""
+        self.assertIs(self.protocol.factory, self.factory)
+        self.protocol.connectionLost(Failure(ConnectionDone()))
 
     def test_dribbling_client_timed_out(self) -> None:
         """Sending a request a byte at a time does not put off the timeout."""
@@ -230,13 +291,13 @@ class TransformServerTests(SynchronousTestCase):
         self.send(netstring(b"shout.x"))
         self.clock.advance(9.999)  # just short of the 10-second write timeout
         self.assertFalse(self.transport.disconnected)
-        with capturedLogs() as events:
+        with captured_events() as events:
             self.clock.advance(0.001)  # the write timeout
         self.assertTrue(self.transport.disconnected)  # aborted: a reset, not a clean close
-        [event] = events
+        self.assertEqual(events.names(), ["reply-unread"])
+        [unread] = events.named("reply-unread")
         self.assertEqual(
-            formatEvent(event),
-            "client 192.168.1.1:54321 has not read its reply (4 bytes) in 10 s: connection aborted",
+            (unread["peer"], unread["size"], unread["timeout"]), ("10.0.0.7:4321", 4, 10)
         )
 
     def test_write_timeout_counts_from_reply(self) -> None:
