@@ -9,6 +9,10 @@ pass in both, which is the evidence that the in-memory network tells the truth.
  - L{TransportChecks} checks transports themselves: close, abort, half-close,
    producer pause. txpoetry runs it on the simulator's transports and on
    real TCP, so the simulator is verified, not assumed.
+ - L{PoetryClientChecks} checks a poetry client (yours, or txpoetry's): give
+   it C{fetch(reactor, host, port)}, returning a C{Deferred} of the poem; it
+   must take a clean close after the whole poem as the poem, and every other
+   end (a reset, a clean close with no byte) as a failure.
  - L{PoetryServerChecks} checks a poetry server (yours, or txpoetry's): give
    it C{server_factory(reactor)} and the C{poem} it serves::
 
@@ -379,3 +383,38 @@ class PoetryServerChecks:
         await self.connect(port, staying)
         await self.elapse(self.seconds_per_poem)
         self.assertEqual(await self.wait(staying.ended), self.poem)
+
+
+class PoetryClientChecks:
+    """What every poetry client must do: a poem only on a clean close after some bytes.
+
+    Subclasses give C{fetch(reactor, host, port)}.
+    """
+
+    poem = b"Tyger Tyger, burning bright,\nIn the forests of the night;\n"
+
+    def fetch(self, reactor: Any, host: str, port: int) -> Deferred[bytes]:
+        """Start the client under test fetching from ``host``:``port``; return its result."""
+        raise NotImplementedError
+
+    async def outcome(self: Any, server: Callable[[], Protocol]) -> bytes:
+        """Serve ``server`` protocols; return the client's poem (or raise its failure)."""
+        port = self.listen(Factory.forProtocol(server))
+        address: Any = port.getHost()
+        result = self.fetch(self.reactor, "127.0.0.1", address.port)
+        return await self.wait(result)
+
+    async def test_whole_poem(self: Any) -> None:
+        """A poem followed by a clean close is the poem."""
+        poem = self.poem * 1000
+        self.assertEqual(await self.outcome(lambda: _Closing(poem, "loseConnection")), poem)
+
+    async def test_reset_is_a_failure(self: Any) -> None:
+        """Part of a poem then a reset is a failure, never a poem."""
+        with self.assertRaises(Exception):  # noqa: B017 (any failure will do; success will not)
+            await self.outcome(lambda: _Closing(self.poem[:9], "abortConnection"))
+
+    async def test_clean_close_without_bytes_is_a_failure(self: Any) -> None:
+        """A clean close before any byte is a failure: an empty poem is no poem."""
+        with self.assertRaises(Exception):  # noqa: B017 (any failure will do; success will not)
+            await self.outcome(lambda: _Closing(b"", "loseConnection"))

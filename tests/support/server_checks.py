@@ -1,4 +1,4 @@
-"""txpoetry's own servers, checked with the public conformance kit (``poetry.testing.kits``).
+"""txpoetry's own servers and client, checked with the public kits (``poetry.testing.kits``).
 
 The same classes run in memory (``tests/unit/test_kits.py``) and over loopback
 TCP (``tests/integration/test_kits_tcp.py``).
@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IProtocolFactory
 
 from poetry.catalog import load_poem
+from poetry.client import get_poetry
 from poetry.graceful import ConnectionTracker
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
-from poetry.testing.kits import PoetryServerChecks
+from poetry.testing.kits import PoetryClientChecks, PoetryServerChecks
 
 SLOW_CHUNK_BYTES = 300
 SLOW_DELAY = 0.02
@@ -47,3 +49,11 @@ class TrackedServerChecks(FastServerChecks):
     def server_factory(self, reactor: Any) -> IProtocolFactory:
         """The fast server, tracked."""
         return ConnectionTracker(super().server_factory(reactor), max_connections=3)
+
+
+class ClientChecks(PoetryClientChecks):
+    """txpoetry's own client, C{get_poetry}."""
+
+    def fetch(self, reactor: Any, host: str, port: int) -> Deferred[bytes]:
+        """Fetch with C{get_poetry}, bounded in time."""
+        return get_poetry(reactor, host, port, timeout=10)
