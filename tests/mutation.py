@@ -44,7 +44,9 @@ GUARDED = (
     "graceful.py",
     "connecting.py",
     "fetch_many.py",
-    "testing.py",
+    "testing/network.py",
+    "testing/transport.py",
+    "testing/names.py",
 )
 """The modules whose score must be at least L{FLOOR}."""
 
