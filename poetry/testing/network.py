@@ -143,7 +143,7 @@ class MemoryPoetryNetwork:
     put on connections and addresses, and how it differs from real TCP.
     """
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self) -> None:
         self.hosts = HostsTable()
         """Names and their addresses: C{add(name, *addresses)}."""
         self.reactor = NetworkReactor(self)
@@ -160,9 +160,9 @@ class MemoryPoetryNetwork:
         self._partitions: set[frozenset[str]] = set()
         self._latencies: dict[frozenset[str], float] = {}
         self._segmenter: Callable[[bytes], list[bytes]] = lambda data: [data]
-        self._random = random.Random(seed)
-        self._free_ports = count(40000)
-        self._client_ports = count(50000)
+        self._random = random.Random()  # seeded by fragment(seed=...) before any use
+        self._free_ports = count(40000)  # pragma: no mutate (any free port numbers will do)
+        self._client_ports = count(50000)  # pragma: no mutate (any port numbers will do)
 
     # services
 
