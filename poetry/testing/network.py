@@ -90,7 +90,7 @@ class MemoryPort:
 
     def stopReading(self) -> None:
         """Stop accepting for now: new connection attempts wait, as in a listen backlog."""
-        self.reading = False
+        self.reading = False  # pragma: no mutate (a flag: None is as false)
 
     def startReading(self) -> None:
         """Accept again, the waiting attempts first."""
@@ -358,7 +358,7 @@ class MemoryPoetryNetwork:
         paused in the middle of the batch. Attempts to a paused port, a
         black-holed address or across a partition stay pending, in order.
         """
-        settled = False
+        settled = False  # pragma: no mutate (a flag: None is as false)
         waiting: list[tuple[Any, Any]] = []
         batches: dict[Key, list[int]] = {}  # accepted so far, the batch's limit
         while self.reactor.tcpClients:

@@ -101,7 +101,7 @@ class MemoryConnection:
 
     def release(self) -> None:
         """Let held bytes and closes move again (on the next flush)."""
-        self.held = False
+        self.held = False  # pragma: no mutate (a flag: None is as false)
 
     def reset(self, side: str = "server") -> None:
         """Reset the connection now: ``side`` drops its queued bytes, the other sees a reset."""
@@ -161,18 +161,18 @@ class MemoryTransport:
         self.peer: MemoryTransport | None = None
         self.outgoing: list[_Segment] = []
         self.connected = True
-        self.disconnecting = False
-        self.disconnected = False
+        self.disconnecting = False  # pragma: no mutate (a flag: None is as false)
+        self.disconnected = False  # pragma: no mutate (a flag: None is as false)
         self.producer: Any = None
-        self._streaming = False
-        self._producer_paused = False
+        self._streaming = False  # pragma: no mutate (set before read)
+        self._producer_paused = False  # pragma: no mutate (set before read)
         self._clock = clock
         self._host = host
         self._peer_address = peer_address
-        self._write_closing = False
-        self._write_closed = False
+        self._write_closing = False  # pragma: no mutate (a flag: None is as false)
+        self._write_closed = False  # pragma: no mutate (a flag: None is as false)
         self._reading = True
-        self._reading_paused = False
+        self._reading_paused = False  # pragma: no mutate (a flag: None is as false)
         self._reset_call: IDelayedCall | None = None
 
     # ITransport
@@ -199,14 +199,14 @@ class MemoryTransport:
     def loseConnection(self) -> None:
         """Stop reading; close once everything queued has been sent."""
         self.disconnecting = True
-        self._reading = False
+        self._reading = False  # pragma: no mutate (a flag: None is as false)
 
     def abortConnection(self) -> None:
         """Drop what is queued and stop reading; reset on the reactor's next turn."""
         if self.disconnected or self._reset_call is not None:
             return
         self.outgoing = []
-        self._reading = False
+        self._reading = False  # pragma: no mutate (a flag: None is as false)
         self.disconnecting = True
         self._reset_call = self._clock.callLater(0, self.reset_now, ConnectionAborted())
 
@@ -262,7 +262,7 @@ class MemoryTransport:
 
     def resumeProducing(self) -> None:
         """Deliver the peer's bytes again."""
-        self._reading_paused = False
+        self._reading_paused = False  # pragma: no mutate (a flag: None is as false)
 
     def stopProducing(self) -> None:
         """Close the connection."""
@@ -287,7 +287,7 @@ class MemoryTransport:
         """
         if self.link.delayed:
             return False
-        moved = False
+        moved = False  # pragma: no mutate (a flag: None is as false)
         now = self._clock.seconds()
         while self.outgoing and not self.disconnected and self.outgoing[0].arrives <= now:
             if self._other.disconnected:
@@ -335,7 +335,7 @@ class MemoryTransport:
         """The peer sent a FIN: half-close if the protocol can, else close as Twisted does."""
         if self.disconnected or not self._reading:
             return
-        self._reading = False
+        self._reading = False  # pragma: no mutate (a flag: None is as false)
         half_closeable = IHalfCloseableProtocol(self.protocol, None)
         if half_closeable is not None:
             half_closeable.readConnectionLost()
@@ -391,7 +391,7 @@ class MemoryTransport:
         if self.disconnected:
             return
         self.disconnected, self.connected, self.disconnecting = True, False, True
-        self._reading = False
+        self._reading = False  # pragma: no mutate (a flag: None is as false)
         self.link.closed_at = self._clock.seconds() if self._other.disconnected else None
         producer, self.producer = self.producer, None
         if producer is not None:

@@ -246,13 +246,14 @@ class BufferTests(NetworkTestCase):
             def stopProducing(self) -> None:
                 """Never stopped here."""
 
-        server = Protocol()
+        server, client = Protocol(), RecordingProtocol()
         self.network.serve("127.0.0.1", 10000, Factory.forProtocol(lambda: server))
-        self.reactor.connectTCP("127.0.0.1", 10000, ClientFactory.forProtocol(Protocol))
+        self.reactor.connectTCP("127.0.0.1", 10000, ClientFactory.forProtocol(lambda: client))
         self.network.flush()
         server.transport.registerProducer(Pull(server.transport), False)
         self.network.flush()
         self.assertEqual(len(asked), 3)
+        self.assertEqual(client.events, [("data", b"more"), ("data", b"more")])
 
 
 class NameTests(NetworkTestCase):
