@@ -27,8 +27,8 @@ from twisted.trial.unittest import TestCase
 from poetry.catalog import load_poem
 from poetry.client import get_poetry
 from poetry.connecting import tcp_endpoint
+from poetry.testing.kits import Recorder
 from tests.support import netstring
-from tests.support.peers import ChattyClient
 from tests.support.processes import CommandProcess, spawn, spawn_twistd, spawn_txpoetry
 
 TYGER = load_poem("tyger")
@@ -78,11 +78,11 @@ class IntegrityTests(TestCase):
         """Connect ``count`` clients to ``port``; return what each gets until the end."""
         results = []
         for _ in range(count):
-            client = ChattyClient(b"", half_close=half_close)
+            client = Recorder(b"", half_close=half_close)
             connectProtocol(tcp_endpoint(reactor, "127.0.0.1", port), client).addErrback(
-                client.closed.errback
+                client.ended.errback
             )
-            results.append(client.closed)
+            results.append(client.ended)
         return results
 
     async def outcomes(self, results: list[Deferred[bytes]], poem: bytes) -> list[str]:
@@ -187,12 +187,12 @@ class IntegrityTests(TestCase):
             )  # fmt: skip
         )
         port = await self.port_of(server)
-        client = ChattyClient(netstring(b"shout." + b"x" * 32_000_000))
+        client = Recorder(netstring(b"shout." + b"x" * 32_000_000))
         await connectProtocol(tcp_endpoint(reactor, "127.0.0.1", port), client)
         client.transport.pauseProducing()  # the client reads nothing
         await server.line_matching(rb"has not read its reply", stderr=True)
         client.transport.resumeProducing()
-        self.assertEqual((await self.outcomes([client.closed], b""))[0], "reset")
+        self.assertEqual((await self.outcomes([client.ended], b""))[0], "reset")
         self.assertLess(len(client.received), 32_000_000)
 
     async def test_half_closing_clients_get_whole_poem(self) -> None:

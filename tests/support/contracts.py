@@ -32,12 +32,11 @@ from poetry.proxy import PoemCache, ProxyFactory
 from poetry.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
-from poetry.testing.kits import Harness
+from poetry.testing.kits import Harness, Recorder
 from poetry.transform_client import transform_poem
 from poetry.transform_server import TransformFactory
 from tests.support import POEM, netstring
 from tests.support.peers import (
-    ChattyClient,
     CountingFactory,
     DecliningFactory,
     broken_transform,
@@ -98,12 +97,12 @@ class PoetryContract(Harness):
         _, port = await self.start_service(recipe, **settings)
         return listening_address(port)
 
-    async def talk(self, address: Address, client: ChattyClient) -> bytes:
+    async def talk(self, address: Address, client: Recorder) -> bytes:
         """Connect ``client`` to ``address``; return what it received until a clean close."""
         await self.wait(
             connectProtocol(tcp_endpoint(self.reactor, address.host, address.port), client)
         )
-        return await self.wait(client.closed)
+        return await self.wait(client.ended)
 
     def address(self, factory: IProtocolFactory) -> Address:
         """Serve ``factory``; return its address."""
@@ -133,7 +132,7 @@ class PoetryContract(Harness):
     async def test_client_bytes_ignored(self) -> None:
         """A client that sends bytes still gets the poem, unchanged."""
         address = self.address(PoetryServerFactory(POEM))
-        client = ChattyClient(b"GET / HTTP/1.0\r\n\r\n")
+        client = Recorder(b"GET / HTTP/1.0\r\n\r\n")
         self.assertEqual(await self.talk(address, client), POEM)  # type: ignore[attr-defined]
 
     async def test_refused(self) -> None:
@@ -247,22 +246,22 @@ class PoetryContract(Harness):
             {"recipe": PROXY, "upstream": upstream, "upstream_timeout": 5},
         ]:
             address = await self.service_address(**settings)
-            client = ChattyClient(b"", half_close=True)
+            client = Recorder(b"", half_close=True)
             connected = connectProtocol(tcp_endpoint(self.reactor, *address), client)
             await self.elapse(3 * SLOW_DELAY)  # every chunk of the slow server's poem
             await self.wait(connected)
-            self.assertEqual(await self.wait(client.closed), tyger, settings)  # type: ignore[attr-defined]
+            self.assertEqual(await self.wait(client.ended), tyger, settings)  # type: ignore[attr-defined]
 
     async def test_transform_half_close_after_request_gets_reply(self) -> None:
         """A transform client that half-closes once its request is sent still gets the reply."""
         address = await self.service_address(TRANSFORM)
-        client = ChattyClient(netstring(b"shout." + POEM), half_close=True)
+        client = Recorder(netstring(b"shout." + POEM), half_close=True)
         self.assertEqual(await self.talk(address, client), netstring(POEM.upper()))  # type: ignore[attr-defined]
 
     async def test_transform_half_close_mid_request_gets_no_reply(self) -> None:
         """A client half-closing before its request is whole gets no reply: a reset."""
         address = await self.service_address(TRANSFORM)
-        client = ChattyClient(b"100:shout.Tyger", half_close=True)
+        client = Recorder(b"100:shout.Tyger", half_close=True)
         with self.assertRaises(ConnectionLost):  # type: ignore[attr-defined]
             await self.talk(address, client)
         self.assertEqual(client.received, b"")  # type: ignore[attr-defined]

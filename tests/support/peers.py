@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from twisted.internet.defer import Deferred
-from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import (
     IAddress,
     IHalfCloseableProtocol,
@@ -84,38 +82,6 @@ class CountingFactory(Factory):
         self.connections += 1
         self.addresses.append(addr)
         return self.wrapped.buildProtocol(addr)
-
-
-class ChattyClient(Protocol):
-    """Send ``greeting`` on connecting; collect what the server sends until it closes.
-
-    With ``half_close``, the client then closes its own side (as ``nc -N`` does
-    at the end of its input) and keeps reading. C{closed} fires with the bytes
-    received on a clean close, and fails with the reason otherwise.
-    """
-
-    def __init__(self, greeting: bytes, half_close: bool = False) -> None:
-        self._greeting = greeting
-        self._half_close = half_close
-        self.received = b""
-        self.closed: Deferred[bytes] = Deferred()
-
-    def connectionMade(self) -> None:
-        """Send the greeting; half-close if asked to."""
-        self.transport.write(self._greeting)
-        if self._half_close:
-            self.transport.loseWriteConnection()
-
-    def dataReceived(self, data: bytes) -> None:
-        """Keep the bytes."""
-        self.received += data
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        """Fire C{closed} with everything received, or fail it on a loss that was not clean."""
-        if reason.check(ConnectionDone):
-            self.closed.callback(self.received)
-        else:
-            self.closed.errback(reason)
 
 
 class RecordingProtocol(Protocol):

@@ -20,9 +20,10 @@ from poetry.errors import PartialPoemError
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
 from poetry.testing import HostsTable, MemoryPoetryNetwork, NetworkDidNotSettle
+from poetry.testing.kits import Recorder
 from poetry.testing.names import normalised
 from tests.support import POEM
-from tests.support.peers import ChattyClient, RecordingProtocol
+from tests.support.peers import RecordingProtocol
 
 TICK = 1.0
 """Seconds between the slow server's chunks in these tests."""
@@ -155,7 +156,7 @@ class AddressFaultTests(NetworkTestCase):
         """A client bound to an address connects from that host: a partition there applies."""
         self.network.serve("10.0.0.5", 10000, PoetryServerFactory(POEM))
         self.network.partition("10.0.0.9", "10.0.0.5")
-        client = ChattyClient(b"")
+        client = Recorder(b"")
         factory = ClientFactory.forProtocol(lambda: client)
         self.reactor.connectTCP("10.0.0.5", 10000, factory, timeout=1, bindAddress=("10.0.0.9", 0))
         self.network.advance(1)  # the connector gives up
@@ -216,7 +217,7 @@ class BufferTests(NetworkTestCase):
         """The slow server stops writing once its buffer is full, and goes on when drained."""
         self.network.buffer_size = 25
         self.slow(chunk=10)
-        client = ChattyClient(b"")
+        client = Recorder(b"")
         self.reactor.connectTCP("127.0.0.1", 10000, ClientFactory.forProtocol(lambda: client))
         self.network.flush()
         [connection] = self.network.connections
@@ -226,7 +227,7 @@ class BufferTests(NetworkTestCase):
         self.assertEqual(client.received, POEM[:10])
         connection.client.resumeProducing()
         self.network.advance(len(POEM) * TICK)  # the rest, once the buffer drained
-        self.assertEqual(self.successResultOf(client.closed), POEM)
+        self.assertEqual(self.successResultOf(client.ended), POEM)
 
     def test_pull_producer_asked_again_when_drained(self) -> None:
         """A pull producer is asked for more each time the buffer drains."""
@@ -278,10 +279,10 @@ class NameTests(NetworkTestCase):
         """C{HostnameEndpoint} resolves through the same table; an unknown name fails."""
         self.network.hosts.add("poems.example", "10.0.0.5")
         self.network.serve("10.0.0.5", 10000, PoetryServerFactory(POEM))
-        client = ChattyClient(b"")
+        client = Recorder(b"")
         connectProtocol(HostnameEndpoint(self.reactor, "poems.example", 10000), client)
         self.network.advance(1)  # the endpoint's connection attempts are staggered in time
-        self.assertEqual(self.successResultOf(client.closed), POEM)
+        self.assertEqual(self.successResultOf(client.ended), POEM)
         unknown = HostnameEndpoint(self.reactor, "poems.invalid", 10000).connect(Factory())
         self.network.flush()
         self.failureResultOf(unknown, DNSLookupError)
@@ -297,11 +298,11 @@ class NameTests(NetworkTestCase):
     def test_ipv6_spellings(self) -> None:
         """A long IPv6 spelling reaches a service listening on the short one."""
         self.network.serve("::1", 10000, PoetryServerFactory(POEM))
-        client = ChattyClient(b"")
+        client = Recorder(b"")
         factory = ClientFactory.forProtocol(lambda: client)
         self.reactor.connectTCP("0:0:0:0:0:0:0:1", 10000, factory)
         self.network.flush()
-        self.assertEqual(self.successResultOf(client.closed), POEM)
+        self.assertEqual(self.successResultOf(client.ended), POEM)
         self.assertEqual(self.network.attempts[0].source, "::1")
 
     def test_wildcards(self) -> None:
@@ -311,7 +312,7 @@ class NameTests(NetworkTestCase):
         clients = []
         for port in (10000, 10001):
             for host in ("10.1.2.3", "::1"):
-                clients.append(ChattyClient(b""))
+                clients.append(Recorder(b""))
                 factory = ClientFactory.forProtocol(lambda c=clients[-1]: c)
                 self.reactor.connectTCP(host, port, factory)
         self.network.flush()

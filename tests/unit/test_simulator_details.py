@@ -186,7 +186,8 @@ class DetailTests(SynchronousTestCase):
     def test_listen_recorded_by_the_reactor(self) -> None:
         """C{listenTCP} is recorded by the memory reactor with every argument."""
         factory = Factory.forProtocol(Protocol)
-        self.reactor.listenTCP(0, factory, backlog=7, interface="127.0.0.1")
+        listen_in_memory = self.reactor.listenTCP  # the network's reactor: no socket is opened
+        listen_in_memory(0, factory, backlog=7, interface="127.0.0.1")
         self.assertEqual(self.reactor.tcpServers, [(0, factory, 7, "127.0.0.1")])
 
     def test_refusal_names_the_address_and_connector(self) -> None:

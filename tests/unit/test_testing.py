@@ -24,7 +24,7 @@ from poetry.errors import EmptyPoemError, PartialPoemError
 from poetry.proxy import ProxyProtocol
 from poetry.server import PoetryServerFactory, PoetryServerProtocol
 from poetry.slow_server import SlowPoetryFactory, SlowPoetryProtocol
-from poetry.testing import MemoryPoetryNetwork, NetworkDidNotSettle
+from poetry.testing import MemoryPoetryNetwork
 from poetry.transform_server import TransformProtocol
 from tests.support import POEM, FakeServerEndpoint
 from tests.support.peers import dropping_server
@@ -153,20 +153,6 @@ class MemoryPoetryNetworkTests(SynchronousTestCase):
         get_poetry(self.reactor, "127.0.0.1", 10000)
         self.network.flush()
         self.assertEqual(self.network.open_connections, 0)
-
-    def test_endless_chatter_detected(self) -> None:
-        """Peers that never stop talking make C{flush} give up loudly."""
-
-        class Echo(Protocol):
-            def connectionMade(self) -> None:
-                self.transport.write(b"ping")
-
-            def dataReceived(self, data: bytes) -> None:
-                self.transport.write(data)
-
-        self.network.serve("127.0.0.1", 10000, Factory.forProtocol(Echo))
-        self.reactor.connectTCP("127.0.0.1", 10000, ClientFactory.forProtocol(Echo))
-        self.assertRaises(NetworkDidNotSettle, self.network.flush)
 
 
 class InterfaceTests(SynchronousTestCase):
