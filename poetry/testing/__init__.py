@@ -26,7 +26,8 @@ Connections behave as TCP under Twisted does
    reactor's next turn (the peer sees C{ConnectionLost});
  - C{loseWriteConnection} is a half-close, heard by a protocol that provides
    C{IHalfCloseableProtocol} and taken as the end by any other;
- - bytes written to a peer whose socket is closed reset the writer;
+ - bytes written to a peer whose socket is closed reset the writer, and a
+   socket closed with bytes it never read sends a reset (as on Linux);
  - a factory that declines a connection accepts it and closes it at once;
  - C{SO_LINGER} 0 (a port's C{socket}, a transport's C{getHandle()}) makes a
    close a reset, and accepted connections inherit the port's setting;

@@ -174,6 +174,7 @@ class MemoryTransport:
         self._reading = True
         self._reading_paused = False  # pragma: no mutate (a flag: None is as false)
         self._reset_call: IDelayedCall | None = None
+        self._unread = False
 
     # ITransport
 
@@ -327,9 +328,11 @@ class MemoryTransport:
         return self._reading_paused
 
     def receive(self, data: bytes) -> None:
-        """Deliver bytes from the peer, unless this end has stopped reading."""
+        """Deliver bytes from the peer; once this end has stopped reading, they stay unread."""
         if self._reading and not self.disconnected:
             self.protocol.dataReceived(data)
+        else:
+            self._unread = True
 
     def end_of_stream(self) -> None:
         """The peer sent a FIN: half-close if the protocol can, else close as Twisted does."""
@@ -379,8 +382,11 @@ class MemoryTransport:
         return self.peer
 
     def _close(self, reason: Exception) -> None:
-        """Close the socket: a FIN to the peer, or a reset if C{SO_LINGER} is 0."""
-        if self.socket.resets_on_close:
+        """Close the socket: a FIN to the peer, or a reset if C{SO_LINGER} is 0.
+
+        As on Linux, a socket closed with bytes it never read sends a reset too.
+        """
+        if self.socket.resets_on_close or self._unread:
             self.reset_now(reason)
         else:
             self.lose(reason)

@@ -8,13 +8,16 @@ from __future__ import annotations
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import (
     ConnectionAborted,
+    ConnectionDone,
     ConnectionLost,
     ConnectionRefusedError,
     DNSLookupError,
 )
+from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import ClientFactory, Factory, Protocol, connectionDone
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
 
 from poetry.client import get_poetry
 from poetry.server import PoetryServerFactory
@@ -93,31 +96,92 @@ class DetailTests(SynchronousTestCase):
 
     def test_reset_reason_and_sides(self) -> None:
         """A reset by default comes from the server: the client's reason says it was reset."""
+        reasons: dict[str, Failure] = {}
+
+        class Keeping(Protocol):
+            def __init__(self, side: str) -> None:
+                self.side = side
+
+            def connectionLost(self, reason: Failure = connectionDone) -> None:
+                reasons[self.side] = reason
+
+        self.network.serve("127.0.0.1", 10000, Factory.forProtocol(lambda: Keeping("server")))
+        client_factory = ClientFactory.forProtocol(lambda: Keeping("client"))
+        self.reactor.connectTCP("127.0.0.1", 10000, client_factory)
+        self.network.flush()
+        [connection] = self.network.connections
+        connection.server.write(b"never delivered")
+        connection.reset()
+        self.assertEqual(connection.server.queued, 0)
+        self.assertIn(RESET, str(reasons["client"].value))
+        self.assertTrue(reasons["server"].check(ConnectionAborted))
+
+    def test_exit_closes_without_telling_the_process(self) -> None:
+        """After its process exits, a server end is closed, and its protocol heard nothing."""
+        server, client = self.connected_pair()
+        self.network.exit_process(*self.network._ports.values())
+        self.assertEqual((server.transport.connected, server.transport.disconnected), (False, True))
+        self.assertEqual(server.events, [])
+        self.assertEqual(client.events, [("lost", ConnectionDone)])
+
+    def test_exit_with_linger_zero_says_reset(self) -> None:
+        """A process that dies with its socket set to reset leaves the peer a reset, so named."""
         reasons: list[Failure] = []
 
         class Keeping(Protocol):
             def connectionLost(self, reason: Failure = connectionDone) -> None:
                 reasons.append(reason)
 
-        server = Keeping()
-        self.network.serve("127.0.0.1", 10000, Factory.forProtocol(lambda: server))
+        port = self.network.serve("127.0.0.1", 10000, Factory.forProtocol(Protocol))
+        port.socket.setsockopt(*_linger_zero())
         self.reactor.connectTCP("127.0.0.1", 10000, ClientFactory.forProtocol(Keeping))
         self.network.flush()
-        [connection] = self.network.connections
-        connection.server.write(b"never delivered")
-        connection.reset()
-        self.assertEqual(connection.server.queued, 0)
-        client_reason, server_reason = reasons
-        self.assertIn(RESET, str(client_reason.value))
-        self.assertTrue(server_reason.check(ConnectionAborted))
-
-    def test_exit_leaves_transport_closed(self) -> None:
-        """After its process exits, a server end is no longer connected."""
-        server, _client = self.connected_pair()
-        [port] = self.network._ports.values()
-        port.socket.setsockopt(*_linger_zero())
         self.network.exit_process(port)
-        self.assertEqual((server.transport.connected, server.transport.disconnected), (False, True))
+        self.assertIn(RESET, str(reasons[0].value))
+
+    def test_writer_to_closed_peer_is_reset(self) -> None:
+        """Bytes written to a peer that has closed its socket earn the writer a reset, so named."""
+        reasons: list[Failure] = []
+
+        @implementer(IHalfCloseableProtocol)
+        class Writer(Protocol):
+            def readConnectionLost(self) -> None:
+                self.transport.write(b"anyone there?")
+
+            def writeConnectionLost(self) -> None:
+                """Not used."""
+
+            def connectionLost(self, reason: Failure = connectionDone) -> None:
+                reasons.append(reason)
+
+        self.network.serve("127.0.0.1", 10000, PoetryServerFactory(POEM))
+        self.reactor.connectTCP("127.0.0.1", 10000, ClientFactory.forProtocol(Writer))
+        self.network.flush()
+        self.assertIn(RESET, str(reasons[0].value))
+
+    def test_close_recorded_when_both_ends_closed(self) -> None:
+        """A connection's close is recorded when its second end closes, not its first."""
+
+        @implementer(IHalfCloseableProtocol)
+        class Lingering(RecordingProtocol):
+            def readConnectionLost(self) -> None:
+                """Stay open for now."""
+
+            def writeConnectionLost(self) -> None:
+                """Not used."""
+
+        server = Lingering()
+        self.network.serve("127.0.0.1", 10000, Factory.forProtocol(lambda: server))
+        self.reactor.connectTCP("127.0.0.1", 10000, ClientFactory.forProtocol(Protocol))
+        self.network.flush()
+        [connection] = self.network.connections
+        connection.client.loseConnection()
+        self.network.advance(2)  # the server stays open meanwhile
+        self.assertIsNone(connection.closed_at)
+        server.transport.loseConnection()
+        self.network.flush()
+        self.assertEqual(connection.closed_at, 2.0)
+        self.assertTrue(connection.client.disconnecting)
 
     def test_write_sequence(self) -> None:
         """C{writeSequence} sends the pieces joined, as one write."""
