@@ -52,11 +52,15 @@ GUARDED = (
 
 
 def scores(results: Iterable[tuple[str, Mapping[str, int | None]]]) -> dict[str, tuple[int, int]]:
-    """Return (killed, generated) for each module, given its mutants' exit codes."""
+    """Return (killed, generated) for each module, given its mutants' exit codes.
+
+    A module none of whose mutants was checked (a run limited to other modules,
+    ``mutmut run "poetry.testing*"``) is left out, not scored 0.
+    """
     return {
         module: (sum(code in KILLED for code in codes.values()), len(codes))
         for module, codes in results
-        if codes
+        if any(code is not None for code in codes.values())
     }
 
 
@@ -96,10 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         print(problem, file=sys.stderr)
     if args.record:
         # Rounded down, so that the score just measured is never below its own record.
-        raised = {
-            m: max(math.floor(k / g * 10_000) / 10_000, record.get(m, 0.0))
-            for m, (k, g) in measured.items()
-        }
+        # Modules not measured in this run keep their record.
+        raised = dict(record)
+        for module, (killed, generated) in measured.items():
+            score = math.floor(killed / generated * 10_000) / 10_000
+            raised[module] = max(score, record.get(module, 0.0))
         RECORD.write_text(json.dumps(raised, indent=2, sort_keys=True) + "\n")
     return 1 if problems else 0
 
