@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.endpoints import serverFromString
+from twisted.internet.endpoints import AdoptedStreamServerEndpoint, serverFromString
 from twisted.internet.interfaces import (
     IAddress,
     IListeningPort,
@@ -194,10 +194,27 @@ def server_endpoint(reactor: object, text: str) -> IStreamServerEndpoint:
     """
     description = with_default_backlog(listen_description(text))
     try:
+        if description.startswith("adopted:"):
+            return adopted_endpoint(reactor, description)
         _check_tcp(description)
         return serverFromString(reactor, description)
     except (ValueError, TypeError, KeyError) as error:
         raise UsageError(f"bad endpoint {text!r}: {error}") from error
+
+
+def adopted_endpoint(reactor: object, description: str) -> IStreamServerEndpoint:
+    """Return the endpoint for ``adopted:FD:FAMILY``: a listening socket this process inherited.
+
+    FAMILY is INET, INET6 or UNIX. The socket is adopted with
+    C{IReactorSocket.adoptStreamPort} (the way workers share their parent's
+    socket, see L{poetry.workers}). Raises L{ValueError} on a bad description.
+    """
+    from poetry.workers import address_family
+
+    _, fd, family = description.split(":")
+    if not fd.isdigit():
+        raise ValueError(f"descriptor {fd!r} is not a number")
+    return AdoptedStreamServerEndpoint(reactor, int(fd), address_family(family))
 
 
 def listening_address(port: IListeningPort) -> Address:

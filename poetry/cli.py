@@ -130,4 +130,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     refuse_closed_stdout(args.command)
     if getattr(args, "log_format", None):
         start_logging(sys.stderr, args.log_format, args.log_level)
-    react(run_command, (args,))
+    react(run_when_running, (args,))
+
+
+def run_when_running(reactor: Any, args: argparse.Namespace) -> Deferred[None]:
+    """Run the command once the reactor runs, its signal handlers in place.
+
+    C{react} calls its function before the reactor starts: a server would
+    announce its address while a SIGINT still raised C{KeyboardInterrupt}.
+    """
+    running: Deferred[None] = Deferred()
+    reactor.callWhenRunning(running.callback, None)
+    return running.addCallback(lambda _: run_command(reactor, args))

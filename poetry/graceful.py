@@ -235,7 +235,7 @@ class GracefulServerService(Service):
         grace_period: float = DEFAULT_GRACE_PERIOD,
         max_connections: int | None = None,
     ) -> None:
-        self._endpoint = endpoint
+        self.endpoint = endpoint
         self._clock = clock
         self._grace_period = grace_period
         self.tracker = ConnectionTracker(factory, max_connections)
@@ -261,7 +261,7 @@ class GracefulServerService(Service):
                 self._log.info("listening on {address}", address=address_name(result.getHost()))
             return result
 
-        self.listening = self._endpoint.listen(self.tracker).addBoth(remember)
+        self.listening = self.endpoint.listen(self.tracker).addBoth(remember)
         if failures:
             self.listening.addErrback(lambda _: None)
             failures[0].raiseException()
