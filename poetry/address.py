@@ -7,7 +7,7 @@ import re
 from typing import NamedTuple
 
 from twisted.internet.abstract import isIPAddress, isIPv6Address
-from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.endpoints import AdoptedStreamServerEndpoint, serverFromString
 from twisted.internet.interfaces import (
     IAddress,
@@ -198,6 +198,11 @@ def server_endpoint(reactor: object, text: str) -> IStreamServerEndpoint:
             return adopted_endpoint(reactor, description)
         _check_tcp(description)
         return serverFromString(reactor, description)
+    except IndexError as error:  # systemd:index=N, and no descriptor N was passed
+        raise UsageError(
+            f"bad endpoint {text!r}: no such descriptor passed by systemd"
+            " (LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES)"
+        ) from error
     except (ValueError, TypeError, KeyError) as error:
         raise UsageError(f"bad endpoint {text!r}: {error}") from error
 
@@ -226,9 +231,12 @@ def listening_address(port: IListeningPort) -> Address:
 
 
 def address_name(address: IAddress) -> str:
-    """Name ``address`` as HOST:PORT for logs (a non-TCP address as Twisted prints it)."""
+    """Name ``address`` as HOST:PORT, a UNIX socket as ``unix:PATH`` (else as Twisted prints it)."""
     if isinstance(address, IPv4Address | IPv6Address):
         return str(Address(address.host, address.port))
+    if isinstance(address, UNIXAddress):
+        name = address.name
+        return f"unix:{name.decode(errors='replace') if isinstance(name, bytes) else name}"
     return str(address)
 
 

@@ -3,7 +3,7 @@
 At thousands of poems a second, one log event per poem costs the fast server
 most of its time (Twisted's logging builds, filters and formats every event,
 then writes a line). A L{Tally} counts instead, and logs one line at info
-level per period in which something happened, such as ``29310 poems served
+level per period in which something happened, such as ``poems served: 29310
 (81012840 bytes) in 10.0 s``. It keeps no timer: the line for a period is
 written by the first event after it (or by L{Tally.flush}, which a server
 calls when it stops), so an idle server writes nothing, and a server that has
@@ -62,7 +62,7 @@ class Tally:
     def _summarise(self, now: float) -> None:
         """Log the counts since the period began, and start afresh."""
         self._log.info(
-            "{count} {what} ({bytes} bytes) in {seconds:.1f} s",
+            "{what}: {count} ({bytes} bytes) in {seconds:.1f} s",
             count=self._count,
             what=self.what,
             bytes=self._bytes,

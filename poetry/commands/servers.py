@@ -16,7 +16,7 @@ from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.protocol import Factory
 
-from poetry.address import listening_address
+from poetry.address import address_name
 from poetry.descriptors import reset_unserved
 from poetry.errors import UsageError
 from poetry.graceful import ConnectionTracker, GracefulServerService
@@ -78,8 +78,8 @@ def worker_argv(recipe: ServiceRecipe, args: argparse.Namespace, listen: str) ->
 
 
 def listening_line(port: IListeningPort) -> bytes:
-    """Return the ``listening on HOST:PORT`` line announcing ``port``."""
-    return f"listening on {listening_address(port)}\n".encode()
+    """Return the ``listening on HOST:PORT`` (or ``unix:PATH``) line announcing ``port``."""
+    return f"listening on {address_name(port.getHost())}\n".encode()
 
 
 async def start(

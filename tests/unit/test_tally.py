@@ -39,7 +39,12 @@ class TallyTests(SynchronousTestCase):
             self.assertEqual(events, [])
             clock.advance(0.1)  # the period that began at 0 is over
             counter.count(11)
-        self.assertEqual([formatEvent(e) for e in events], ["2 poems served (12 bytes) in 10.0 s"])
+            clock.advance(10)  # and so is the one that began with that event
+            counter.count(1)
+        self.assertEqual(
+            [formatEvent(e) for e in events],
+            ["poems served: 2 (12 bytes) in 10.0 s", "poems served: 1 (11 bytes) in 10.0 s"],
+        )
         self.assertEqual(events[0]["log_level"].name, "info")
 
     def test_flush_logs_what_is_counted(self) -> None:
@@ -51,7 +56,7 @@ class TallyTests(SynchronousTestCase):
         with capturedLogs() as events:
             counter.flush()
             counter.flush()
-        self.assertEqual([formatEvent(e) for e in events], ["1 poems served (5 bytes) in 3.0 s"])
+        self.assertEqual([formatEvent(e) for e in events], ["poems served: 1 (5 bytes) in 3.0 s"])
 
     def test_idle_logs_nothing(self) -> None:
         """With nothing counted, a flush logs nothing, and the next period starts at its event."""
@@ -63,7 +68,7 @@ class TallyTests(SynchronousTestCase):
             counter.count(1)
             clock.advance(4)
             counter.flush()
-        self.assertEqual([formatEvent(e) for e in events], ["1 poems served (1 bytes) in 4.0 s"])
+        self.assertEqual([formatEvent(e) for e in events], ["poems served: 1 (1 bytes) in 4.0 s"])
 
 
 class ServerTallyTests(SynchronousTestCase):
@@ -146,7 +151,7 @@ class ProxyTallyTests(SynchronousTestCase):
             connect_server(self.factory)
         self.assertEqual(
             [formatEvent(e) for e in events],
-            [f"2 cache hits ({2 * len(POEM)} bytes) in 0.0 s", "cache hit"],
+            [f"cache hits: 2 ({2 * len(POEM)} bytes) in 0.0 s", "cache hit"],
         )
 
     def test_each_hit_at_debug_when_asked(self) -> None:
