@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -64,6 +65,9 @@ def throughput(
         "asyncio": (["-m", "benchmarks.serve_asyncio", path], True),
         "C, blocking": ([str(binary), "serve", path], False),
     }
+    workers = ["-m", "poetry", "serve", path, "--listen", LISTEN, "--workers"]
+    servers["serve --workers 1"] = ([*workers, "1"], True)
+    servers["serve --workers 2"] = ([*workers, "2"], True)
     skipped = []
     if uvloop_installed():
         servers["asyncio+uvloop"] = (["-m", "benchmarks.serve_asyncio", path, "--uvloop"], True)
@@ -82,12 +86,15 @@ def throughput(
                 with server(*argv, python=python) as port:
                     if name == "proxy hits":
                         load(binary, port, 1, 1, expect=len(POEM))  # warm the cache
+                    if "--workers" in argv:
+                        time.sleep(1.5)  # the parent announces before its workers are up
                     measured = load(binary, port, total, concurrency, expect=len(POEM))
                 rates[name].append(rate(measured))
                 cpu[name].append(measured["cpu"] / measured["seconds"])
                 failures[name] += measured["failures"]
     median = {name: statistics.median(values) for name, values in rates.items()}
-    peers = [name for name in servers if name not in ("txpoetry serve", "proxy hits")]
+    ours = ("txpoetry serve", "proxy hits", "serve --workers 1", "serve --workers 2")
+    peers = [name for name in servers if name not in ours]
     fastest = max(peers, key=median.__getitem__)
     ceiling = median[fastest]
     twisted = median["minimal Twisted"]
@@ -125,6 +132,17 @@ def throughput(
                 f" (peers {sum(failures[p] for p in peers):.0f})",
             )
         )
+    one, two = median["serve --workers 1"], median["serve --workers 2"]
+    rows.append(
+        (
+            f"serve --workers 2 vs --workers 1, {concurrency} concurrent, poems/s",
+            f"{two:,.0f}",
+            f"{one:,.0f} (--workers 1)",
+            f"{two / one:.2f}",
+            f"2 cores shared with the generator; {two / ceiling:.2f} of the ceiling;"
+            f" failures {failures['serve --workers 2']:.0f}/{failures['serve --workers 1']:.0f}",
+        )
+    )
     return rows
 
 
@@ -138,7 +156,7 @@ def pacing(clients: int, seconds: float) -> list[Row]:
     ours, peer = results["pacer"], results["timers"]
     return [
         (
-            f"slow server, {clients:,} clients, p99 lateness ms",
+            f"slow server pacing in memory, {clients:,} clients, p99 lateness ms",
             f"{ours['p99_ms']:.2f}",
             f"{peer['p99_ms']:.2f} (timer each)",
             f"{ours['p99_ms'] / max(peer['p99_ms'], 1e-9):.2f}",
@@ -147,11 +165,71 @@ def pacing(clients: int, seconds: float) -> list[Row]:
             f" max {ours['max_ms']:.1f}/{peer['max_ms']:.1f}",
         ),
         (
-            f"slow server, {clients:,} clients, CPU s",
+            f"slow server pacing in memory, {clients:,} clients, CPU s",
             f"{ours['cpu_seconds']:.2f}",
             f"{peer['cpu_seconds']:.2f} (timer each)",
             f"{ours['cpu_seconds'] / peer['cpu_seconds']:.2f}",
             f"{ours['chunks']:,.0f}/{peer['chunks']:,.0f} chunks in {seconds:g} s",
+        ),
+    ]
+
+
+def rss_kib(pid: int) -> int:
+    """Return the resident set size of process ``pid`` in KiB (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def slow_clients(
+    binary: Path, clients: int, hold: float, directory: str, delay: float = 1.0
+) -> list[Row]:
+    """Memory per held connection and chunk lateness of ``serve --chunk-bytes 10 --delay 1``.
+
+    Real sockets: the compiled generator opens ``clients`` connections over 2 s and reads
+    what arrives; the server's RSS is read before and once all are open.
+    """
+    path = poem_file(directory)
+    argv = [sys.executable, "-m", "poetry", "serve", path, "--listen", LISTEN]
+    argv += ["--chunk-bytes", "10", "--delay", str(delay)]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        port = process.stdout.readline().rsplit(":", 1)[1].strip()
+        time.sleep(0.5)
+        idle = rss_kib(process.pid)
+        generator = subprocess.Popen(
+            [str(binary), "slow", port, str(clients), "2", str(hold), "10", str(delay)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert generator.stdout is not None
+        connected = int(generator.stdout.readline().split()[1])
+        time.sleep(min(1.0, hold / 2))  # every connection has had its first chunks
+        held = rss_kib(process.pid)
+        result = json.loads(generator.stdout.readline())
+        generator.wait(timeout=TIMEOUT)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    per_connection = 1024 * (held - idle) / max(connected, 1)
+    return [
+        (
+            f"slow server, {clients:,} real clients, delay {delay:g} s, RSS per connection, B",
+            f"{per_connection:,.0f}",
+            "1,536 (goal)",
+            f"{per_connection / 1536:.2f}",
+            f"RSS {idle / 1024:.1f} MiB idle, {held / 1024:.1f} MiB with {connected:,} held",
+        ),
+        (
+            f"slow server, {clients:,} real clients, delay {delay:g} s, lateness p99 ms",
+            f"{result['p99_ms']:.1f}",
+            "50 (goal)",
+            f"{result['p99_ms'] / 50:.2f}",
+            f"as the clients see it: p50 {result['p50_ms']:.1f}, max {result['max_ms']:.1f};"
+            f" {result['reads']:,} reads in {hold:g} s held; failures {result['failures']}",
         ),
     ]
 
@@ -203,13 +281,33 @@ def transform(binary: Path, total: int, concurrency: int) -> list[Row]:
     return rows
 
 
+TRIVIAL_TEST = '''"""The unit tier's floor: trial and the third-party modules the tier imports."""
+
+import hypothesis  # noqa: F401
+import twisted.internet.testing  # noqa: F401
+from twisted.trial.unittest import SynchronousTestCase
+
+
+class Trivial(SynchronousTestCase):
+    """One test that does nothing."""
+
+    def test_nothing(self) -> None:
+        """Nothing."""
+'''
+"""A trivial test module, written to a temporary directory and run by trial as the floor."""
+
+
 def unit_tier() -> list[Row]:
     """Wall time of the unit tier against trial running one trivial test."""
 
-    def timed(*names: str) -> tuple[float, int]:
+    def timed(*names: str, path: str | None = None) -> tuple[float, int]:
+        environment = dict(os.environ)
+        if path is not None:
+            environment["PYTHONPATH"] = os.pathsep.join([path, environment.get("PYTHONPATH", "")])
         began = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "twisted.trial", *names],
+            env=environment,
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
@@ -218,7 +316,10 @@ def unit_tier() -> list[Row]:
         ran = int(done.stdout.split("\nRan ")[1].split()[0])
         return time.perf_counter() - began, ran
 
-    floor, _ = timed("tests.unit.test_address.ParseAddressTests.test_host_and_port")
+    with tempfile.TemporaryDirectory() as floor_directory:
+        trivial = Path(floor_directory) / "trivial_floor.py"
+        trivial.write_text(TRIVIAL_TEST)
+        floor, _ = timed("trivial_floor", path=floor_directory)
     whole, count = timed("tests.unit")
     return [
         (
@@ -226,7 +327,8 @@ def unit_tier() -> list[Row]:
             f"{whole:.2f}",
             f"{floor:.2f} (one trivial test)",
             f"{whole / floor:.2f}",
-            f"{count} tests, {count / max(whole - floor, 1e-9):,.0f} tests/s above the floor",
+            f"goal <= 3; the trivial test imports hypothesis and twisted.internet.testing;"
+            f" {count} tests, {count / max(whole - floor, 1e-9):,.0f} tests/s above the floor",
         )
     ]
 
@@ -248,6 +350,9 @@ def main() -> None:
             rows += throughput(binary, total, concurrency, rounds, directory)
             rows += cold_misses(binary, 200, directory)
             rows += transform(binary, total // 4, concurrency)
+            rows += slow_clients(binary, clients, seconds, directory)
+            if not quick:
+                rows += slow_clients(binary, clients, seconds, directory, delay=0.1)[1:]
         rows += pacing(clients, seconds)
         if not quick:
             rows += pacing(1_000, seconds)

@@ -6,6 +6,12 @@
  *       poem only if it ends with a clean close after at least one byte (and, if EXPECT_BYTES is
  *       given and not 0, exactly that many); anything else (refused, reset, short, timeout) is a
  *       failure. Prints one JSON line: exchanges, failures, resets, short, bytes, seconds.
+ *   loadgen slow PORT CLIENTS RAMP_SECONDS HOLD_SECONDS CHUNK DELAY
+ *       Open CLIENTS connections spread over RAMP_SECONDS and read what a slow server sends,
+ *       CHUNK bytes every DELAY seconds. Prints "connected N" once the last is open, then, after
+ *       HOLD_SECONDS more, one JSON line: how late each read is against its connection's
+ *       schedule (the first read at t0, the chunk ending a read due at t0 + k * DELAY), as
+ *       p50/p99/max in ms, the reads counted, and connections that failed or ended early.
  *   loadgen serve POEM_FILE
  *       A blocking one-thread server: accept, write the poem, close. Prints
  *       "listening on 127.0.0.1:PORT". The fastest a server can be here, for reference.
@@ -167,6 +173,86 @@ static int load(int argc, char **argv) {
     return 0;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+struct slow_conn {
+    int fd;
+    long received;
+    double first;
+};
+
+static int slow(char **argv) {
+    int port = atoi(argv[2]);
+    int clients = atoi(argv[3]);
+    double ramp = atof(argv[4]), hold = atof(argv[5]);
+    long chunk = atol(argv[6]);
+    double delay = atof(argv[7]);
+    memset(&target, 0, sizeof target);
+    target.sin_family = AF_INET;
+    target.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &target.sin_addr);
+    int ep = epoll_create1(0);
+    struct slow_conn *conns = calloc(clients, sizeof *conns);
+    struct epoll_event *events = calloc(clients, sizeof *events);
+    size_t cap = 1 << 20, n_late = 0;
+    double *late = malloc(cap * sizeof *late);
+    static char buf[1 << 16];
+    int opened = 0, failures = 0, announced = 0;
+    double began = now(), all_open = 0;
+    for (;;) {
+        double t = now();
+        while (opened < clients && (ramp <= 0 || t - began >= ramp * opened / clients)) {
+            struct slow_conn *c = &conns[opened++];
+            c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            c->first = 0;
+            if (c->fd < 0 || (connect(c->fd, (struct sockaddr *)&target, sizeof target) < 0
+                              && errno != EINPROGRESS)) {
+                failures++;
+                if (c->fd >= 0) close(c->fd);
+                c->fd = -1;
+                continue;
+            }
+            struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+            epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+        }
+        if (opened == clients && !announced) {
+            announced = 1;
+            all_open = now();
+            printf("connected %d\n", clients - failures);
+            fflush(stdout);
+        }
+        if (announced && now() - all_open >= hold) break;
+        int n = epoll_wait(ep, events, clients, 1);
+        for (int k = 0; k < n; k++) {
+            struct slow_conn *c = events[k].data.ptr;
+            ssize_t r = read(c->fd, buf, sizeof buf);
+            double at = now();
+            if (r > 0) {
+                if (c->first == 0) c->first = at;
+                c->received += r;
+                double due = c->first + ((c->received - 1) / chunk) * delay;
+                if (n_late == cap) late = realloc(late, (cap *= 2) * sizeof *late);
+                late[n_late++] = at - due;
+            } else if (r == 0 || errno != EAGAIN) {
+                failures++;
+                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+                close(c->fd);
+                c->fd = -1;
+            }
+        }
+    }
+    qsort(late, n_late, sizeof *late, cmp_double);
+    double p50 = n_late ? late[n_late / 2] : 0, p99 = n_late ? late[(size_t)(n_late * 0.99)] : 0;
+    double max = n_late ? late[n_late - 1] : 0;
+    printf("{\"clients\": %d, \"failures\": %d, \"reads\": %zu, \"p50_ms\": %.3f,"
+           " \"p99_ms\": %.3f, \"max_ms\": %.3f}\n",
+           clients, failures, n_late, p50 * 1000, p99 * 1000, max * 1000);
+    return 0;
+}
+
 static int serve(char **argv) {
     size_t len;
     char *poem = slurp(argv[2], &len);
@@ -196,7 +282,9 @@ static int serve(char **argv) {
 int main(int argc, char **argv) {
     if (argc >= 5 && strcmp(argv[1], "load") == 0) return load(argc, argv);
     if (argc == 3 && strcmp(argv[1], "serve") == 0) return serve(argv);
+    if (argc == 8 && strcmp(argv[1], "slow") == 0) return slow(argv);
     fprintf(stderr, "usage: loadgen load PORT TOTAL CONCURRENCY [REQUEST_FILE [EXPECT]]\n"
+                    "       loadgen slow PORT CLIENTS RAMP HOLD CHUNK DELAY\n"
                     "       loadgen serve POEM_FILE\n");
     return 2;
 }

@@ -87,13 +87,15 @@ class HalfCloseableTrackedProtocol(TrackedProtocol):
     client's half-close into the end of the connection.
     """
 
+    wrappedProtocol: Any  # provides IHalfCloseableProtocol: no adaptation on the hot path
+
     def readConnectionLost(self) -> None:
         """The client will send no more: tell the wrapped protocol."""
-        IHalfCloseableProtocol(self.wrappedProtocol).readConnectionLost()
+        self.wrappedProtocol.readConnectionLost()
 
     def writeConnectionLost(self) -> None:
         """Our side will send no more: tell the wrapped protocol."""
-        IHalfCloseableProtocol(self.wrappedProtocol).writeConnectionLost()
+        self.wrappedProtocol.writeConnectionLost()
 
 
 class ResettingProtocol(Protocol):
