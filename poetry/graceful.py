@@ -34,6 +34,9 @@ from zope.interface import implementer
 from poetry.address import address_name
 from poetry.descriptors import reset_unserved
 
+LINGER_SECONDS = 2.0
+"""Seconds a connection whose poem is out waits for the client to close its side."""
+
 DEFAULT_GRACE_PERIOD = 10.0
 """Seconds that connections in flight get to finish when a server stops."""
 
@@ -88,10 +91,40 @@ class HalfCloseableTrackedProtocol(TrackedProtocol):
     """
 
     wrappedProtocol: Any  # provides IHalfCloseableProtocol: no adaptation on the hot path
+    read_closed = False
+    _lingering: Any = None
+
+    def linger_until_eof(self) -> bool:
+        """The poem is in the kernel's hands: keep the connection until the client's end of input.
+
+        Closing a socket with bytes unread makes the kernel reset it, and a
+        reset throws away what the kernel has not yet delivered: a client that
+        sends a request line late would lose the end of its poem. So the
+        connection stays open, reading, until the client closes its side, for
+        at most L{LINGER_SECONDS}. Returns False (close now) if the client has
+        already closed its side, or there is no reactor to keep time.
+        """
+        clock = getattr(self.transport, "reactor", None)
+        if self.read_closed or clock is None:
+            return False
+        self._lingering = clock.callLater(LINGER_SECONDS, self.transport.loseConnection)
+        return True
 
     def readConnectionLost(self) -> None:
-        """The client will send no more: tell the wrapped protocol."""
+        """The client will send no more: tell the wrapped protocol; close if lingering."""
+        self.read_closed = True
         self.wrappedProtocol.readConnectionLost()
+        if self._lingering is not None:
+            self._lingering.cancel()
+            self._lingering = None
+            self.transport.loseConnection()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Stop lingering; unregister; tell the wrapped protocol."""
+        if self._lingering is not None:
+            self._lingering.cancel()
+            self._lingering = None
+        super().connectionLost(reason)
 
     def writeConnectionLost(self) -> None:
         """Our side will send no more: tell the wrapped protocol."""
