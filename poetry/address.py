@@ -7,8 +7,8 @@ import re
 from typing import NamedTuple
 
 from twisted.internet.abstract import isIPAddress, isIPv6Address
-from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.endpoints import serverFromString
+from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
+from twisted.internet.endpoints import AdoptedStreamServerEndpoint, serverFromString
 from twisted.internet.interfaces import (
     IAddress,
     IListeningPort,
@@ -194,10 +194,32 @@ def server_endpoint(reactor: object, text: str) -> IStreamServerEndpoint:
     """
     description = with_default_backlog(listen_description(text))
     try:
+        if description.startswith("adopted:"):
+            return adopted_endpoint(reactor, description)
         _check_tcp(description)
         return serverFromString(reactor, description)
+    except IndexError as error:  # systemd:index=N, and no descriptor N was passed
+        raise UsageError(
+            f"bad endpoint {text!r}: no such descriptor passed by systemd"
+            " (LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES)"
+        ) from error
     except (ValueError, TypeError, KeyError) as error:
         raise UsageError(f"bad endpoint {text!r}: {error}") from error
+
+
+def adopted_endpoint(reactor: object, description: str) -> IStreamServerEndpoint:
+    """Return the endpoint for ``adopted:FD:FAMILY``: a listening socket this process inherited.
+
+    FAMILY is INET, INET6 or UNIX. The socket is adopted with
+    C{IReactorSocket.adoptStreamPort} (the way workers share their parent's
+    socket, see L{poetry.workers}). Raises L{ValueError} on a bad description.
+    """
+    from poetry.workers import address_family
+
+    _, fd, family = description.split(":")
+    if not fd.isdigit():
+        raise ValueError(f"descriptor {fd!r} is not a number")
+    return AdoptedStreamServerEndpoint(reactor, int(fd), address_family(family))
 
 
 def listening_address(port: IListeningPort) -> Address:
@@ -209,9 +231,12 @@ def listening_address(port: IListeningPort) -> Address:
 
 
 def address_name(address: IAddress) -> str:
-    """Name ``address`` as HOST:PORT for logs (a non-TCP address as Twisted prints it)."""
+    """Name ``address`` as HOST:PORT, a UNIX socket as ``unix:PATH`` (else as Twisted prints it)."""
     if isinstance(address, IPv4Address | IPv6Address):
         return str(Address(address.host, address.port))
+    if isinstance(address, UNIXAddress):
+        name = address.name
+        return f"unix:{name.decode(errors='replace') if isinstance(name, bytes) else name}"
     return str(address)
 
 

@@ -82,8 +82,18 @@ def end_poem(transport: Any) -> None:
 
 
 def poem_delivered(transport: Any) -> None:
-    """Every byte is in the kernel's hands: close cleanly, the FIN after the last byte."""
+    """Every byte is in the kernel's hands: close cleanly, the FIN after the last byte.
+
+    On TCP, the connection first gets the ordinary close back; then, if its
+    outermost protocol (a tracked connection, see
+    L{poetry.graceful.HalfCloseableTrackedProtocol.linger_until_eof}) says so,
+    it stays open until the client has closed its side, so that no unread
+    request byte turns the close into a reset.
+    """
     connection = _tcp_socket(transport)
     if connection is not None:
         connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _ORDINARY_CLOSE)
+        linger = getattr(getattr(transport, "protocol", None), "linger_until_eof", None)
+        if linger is not None and linger():
+            return
     transport.loseConnection()

@@ -11,7 +11,7 @@ whole poem.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet.defer import CancelledError, Deferred, TimeoutError, maybeDeferred, succeed
@@ -26,41 +26,109 @@ from twisted.internet.interfaces import (
     ITCPTransport,
     ITransport,
 )
-from twisted.internet.protocol import Protocol
+from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
-from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
-from zope.interface import alsoProvides
+from zope.interface import implementer
 
 from poetry.address import address_name
 from poetry.descriptors import reset_unserved
+
+LINGER_SECONDS = 2.0
+"""Seconds a connection whose poem is out waits for the client to close its side."""
 
 DEFAULT_GRACE_PERIOD = 10.0
 """Seconds that connections in flight get to finish when a server stops."""
 
 
-class TrackedProtocol(ProtocolWrapper):
-    """A tracked connection's protocol, passing a half-close on to the protocol it wraps.
+class TrackedProtocol(Protocol):
+    """A tracked connection's outermost protocol: it tells the tracker when it opens and closes.
 
-    It provides C{IHalfCloseableProtocol} exactly when the wrapped protocol
-    does: Twisted asks the outermost protocol whether it can be half-closed, and
-    a wrapper that did not say so would turn a client's half-close into the end
-    of the connection.
+    Unlike Twisted's C{ProtocolWrapper}, it does not stand between the protocol
+    it wraps and the transport: the wrapped protocol gets the real transport, so
+    its writes, half-close and socket options cost no extra call, and no
+    interface is copied onto a new object per connection. It forwards what the
+    transport tells the protocol: bytes received and the connection's end.
     """
 
+    transport: ITCPTransport
+
+    def __init__(self, factory: ConnectionTracker, wrappedProtocol: IProtocol) -> None:
+        self.factory = factory
+        self.wrappedProtocol = wrappedProtocol
+
+    def logPrefix(self) -> str:
+        """Log as the wrapped protocol does."""
+        prefix = getattr(self.wrappedProtocol, "logPrefix", None)
+        return prefix() if prefix is not None else self.wrappedProtocol.__class__.__name__
+
     def makeConnection(self, transport: ITransport) -> None:
-        """Connect, declaring half-close support after the wrapper copies its transport's."""
-        super().makeConnection(transport)
-        if IHalfCloseableProtocol.providedBy(self.wrappedProtocol):
-            alsoProvides(self, IHalfCloseableProtocol)
+        """Register with the tracker, then connect the wrapped protocol to the transport."""
+        self.connected = 1
+        self.transport = transport  # type: ignore[assignment]
+        self.factory.registerProtocol(self)
+        self.wrappedProtocol.makeConnection(transport)
+
+    def dataReceived(self, data: bytes) -> None:
+        """Pass the bytes on."""
+        self.wrappedProtocol.dataReceived(data)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Unregister from the tracker, then tell the wrapped protocol."""
+        self.connected = 0
+        self.factory.unregisterProtocol(self)
+        self.wrappedProtocol.connectionLost(reason)
+
+
+@implementer(IHalfCloseableProtocol)
+class HalfCloseableTrackedProtocol(TrackedProtocol):
+    """A tracked protocol that passes a half-close on to the protocol it wraps.
+
+    The tracker uses it exactly when the wrapped protocol provides
+    C{IHalfCloseableProtocol}: Twisted asks the outermost protocol whether it
+    can be half-closed, and a wrapper that did not say so would turn a
+    client's half-close into the end of the connection.
+    """
+
+    wrappedProtocol: Any  # provides IHalfCloseableProtocol: no adaptation on the hot path
+    read_closed = False
+    _lingering: Any = None
+
+    def linger_until_eof(self) -> bool:
+        """The poem is in the kernel's hands: keep the connection until the client's end of input.
+
+        Closing a socket with bytes unread makes the kernel reset it, and a
+        reset throws away what the kernel has not yet delivered: a client that
+        sends a request line late would lose the end of its poem. So the
+        connection stays open, reading, until the client closes its side, for
+        at most L{LINGER_SECONDS}. Returns False (close now) if the client has
+        already closed its side, or there is no reactor to keep time.
+        """
+        clock = getattr(self.transport, "reactor", None)
+        if self.read_closed or clock is None:
+            return False
+        self._lingering = clock.callLater(LINGER_SECONDS, self.transport.loseConnection)
+        return True
 
     def readConnectionLost(self) -> None:
-        """The client will send no more: tell the wrapped protocol."""
-        IHalfCloseableProtocol(self.wrappedProtocol).readConnectionLost()
+        """The client will send no more: tell the wrapped protocol; close if lingering."""
+        self.read_closed = True
+        self.wrappedProtocol.readConnectionLost()
+        if self._lingering is not None:
+            self._lingering.cancel()
+            self._lingering = None
+            self.transport.loseConnection()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Stop lingering; unregister; tell the wrapped protocol."""
+        if self._lingering is not None:
+            self._lingering.cancel()
+            self._lingering = None
+        super().connectionLost(reason)
 
     def writeConnectionLost(self) -> None:
         """Our side will send no more: tell the wrapped protocol."""
-        IHalfCloseableProtocol(self.wrappedProtocol).writeConnectionLost()
+        self.wrappedProtocol.writeConnectionLost()
 
 
 class ResettingProtocol(Protocol):
@@ -73,32 +141,43 @@ class ResettingProtocol(Protocol):
         self.transport.abortConnection()
 
 
-if TYPE_CHECKING:
-    _TrackingFactory = WrappingFactory[TrackedProtocol]
-else:  # WrappingFactory is subscriptable at run time only since Twisted 26.4.
-    _TrackingFactory = WrappingFactory
-
-
-class ConnectionTracker(_TrackingFactory):
+class ConnectionTracker(Factory):
     """Wrap a server factory, keep track of its open connections, and keep them within a limit.
 
-    With ``max_connections``, the tracker pauses the port it watches once that
-    many connections are open (new clients wait in the listen backlog) and
-    resumes it when one closes. A connection accepted while full (the port's
-    accept loop may take a few more before it pauses) is reset, never closed
-    cleanly.
+    Each connection's protocol is wrapped in a L{TrackedProtocol} (kept in
+    ``protocols`` while open), which hands the wrapped protocol the real
+    transport. With ``max_connections``, the tracker pauses the port it watches
+    once that many connections are open (new clients wait in the listen
+    backlog) and resumes it when one closes. A connection accepted while full
+    (the port's accept loop may take a few more before it pauses) is reset,
+    never closed cleanly.
     """
 
     noisy = False
-    protocol = TrackedProtocol
     _log = Logger()
 
     def __init__(self, wrapped: IProtocolFactory, max_connections: int | None = None) -> None:
-        super().__init__(wrapped)
+        self.wrappedFactory = wrapped
+        self.protocols: dict[TrackedProtocol, int] = {}
         self.max_connections = max_connections
         self._waiting: list[Deferred[None]] = []
         self._port: Any = None
         self._paused = False
+
+    def logPrefix(self) -> str:
+        """Log as the wrapped factory does."""
+        prefix = getattr(self.wrappedFactory, "logPrefix", None)
+        return prefix() if prefix is not None else self.wrappedFactory.__class__.__name__
+
+    def doStart(self) -> None:
+        """Start the wrapped factory, then this one."""
+        self.wrappedFactory.doStart()
+        super().doStart()
+
+    def doStop(self) -> None:
+        """Stop the wrapped factory, then this one."""
+        self.wrappedFactory.doStop()
+        super().doStop()
 
     def watch(self, port: IListeningPort | None) -> None:
         """Pause and resume ``port`` to keep within the limit (None: stop doing so)."""
@@ -123,15 +202,23 @@ class ConnectionTracker(_TrackingFactory):
         """Whether the limit of open connections is reached."""
         return self.max_connections is not None and len(self.protocols) >= self.max_connections
 
-    def buildProtocol(self, addr: IAddress | None) -> TrackedProtocol:
-        """Wrap the served protocol; when full, a protocol that resets the connection."""
+    def buildProtocol(self, addr: IAddress | None) -> TrackedProtocol | None:
+        """Wrap the served protocol; when full, a protocol that resets the connection.
+
+        A connection the wrapped factory declines (None) is declined.
+        """
         if self._full:
             return TrackedProtocol(self, ResettingProtocol())
-        return super().buildProtocol(addr)
+        protocol = self.wrappedFactory.buildProtocol(addr)  # type: ignore[arg-type]
+        if protocol is None:
+            return None
+        if IHalfCloseableProtocol.providedBy(protocol):
+            return HalfCloseableTrackedProtocol(self, protocol)
+        return TrackedProtocol(self, protocol)
 
-    def registerProtocol(self, protocol: IProtocol) -> None:
+    def registerProtocol(self, protocol: TrackedProtocol) -> None:
         """Track a new connection; pause the port once the limit is reached."""
-        super().registerProtocol(protocol)
+        self.protocols[protocol] = 1
         self._limit_accepts()
         if self._full and not self._paused and self._port is not None:
             self._paused = True
@@ -144,9 +231,9 @@ class ConnectionTracker(_TrackingFactory):
             )
             self._port.stopReading()
 
-    def unregisterProtocol(self, protocol: IProtocol) -> None:
+    def unregisterProtocol(self, protocol: TrackedProtocol) -> None:
         """Forget a closed connection; resume a paused port; wake the waiters once none is left."""
-        super().unregisterProtocol(protocol)
+        del self.protocols[protocol]
         self._limit_accepts()
         if self._paused and not self._full:
             self._paused = False
@@ -188,7 +275,7 @@ class GracefulServerService(Service):
         grace_period: float = DEFAULT_GRACE_PERIOD,
         max_connections: int | None = None,
     ) -> None:
-        self._endpoint = endpoint
+        self.endpoint = endpoint
         self._clock = clock
         self._grace_period = grace_period
         self.tracker = ConnectionTracker(factory, max_connections)
@@ -218,7 +305,7 @@ class GracefulServerService(Service):
                 )
             return result
 
-        self.listening = self._endpoint.listen(self.tracker).addBoth(remember)
+        self.listening = self.endpoint.listen(self.tracker).addBoth(remember)
         if failures:
             self.listening.addErrback(lambda _: None)
             failures[0].raiseException()

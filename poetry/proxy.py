@@ -22,13 +22,14 @@ from twisted.internet.interfaces import (
     ITCPTransport,
 )
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from poetry.address import peer_name
 from poetry.descriptors import end_poem, poem_delivered
 from poetry.errors import describe_failure
+from poetry.tally import Tally
 
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 """Seconds the proxy waits for the upstream poem unless told otherwise."""
@@ -45,7 +46,9 @@ class PoemCache:
 
     A failed fetch is never cached as a poem; for ``failure_ttl`` seconds
     (0: not at all) it is remembered, and every request in that time fails
-    with it at once instead of starting a fetch of its own.
+    with it at once instead of starting a fetch of its own. Each cache hit is
+    logged at info level, or, with a ``tally``, counted there (and logged at
+    debug level only if the tally says so).
     """
 
     _log = Logger()
@@ -56,7 +59,9 @@ class PoemCache:
         clock: IReactorTime,
         ttl: float | None = None,
         failure_ttl: float = 0.0,
+        tally: Tally | None = None,
     ) -> None:
+        self.tally = tally
         self._fetch = fetch
         self._clock = clock
         self._ttl = ttl
@@ -76,10 +81,15 @@ class PoemCache:
         is still cached.
         """
         if self._poem is not None and self._fresh():
-            self._log.info(
-                "cache hit",  # pragma: no mutate (log text)
-                event="cache-hit",
-            )
+            tally = self.tally
+            if tally is not None:
+                tally.count(len(self._poem))
+            if tally is None or tally.each:
+                self._log.emit(
+                    LogLevel.info if tally is None else LogLevel.debug,
+                    "cache hit",  # pragma: no mutate (log text)
+                    event="cache-hit",
+                )
             return succeed(self._poem)
         failed_ago = self._clock.seconds() - self._failed_at
         if self._failure is not None and failed_ago < self._failure_ttl:
@@ -183,12 +193,22 @@ class ProxyProtocol(Protocol):
 
 
 class ProxyFactory(ServerFactory):
-    """Build proxy protocols that share one cache."""
+    """Build proxy protocols that share one cache.
+
+    Once the factory stops (its port stops listening), the cache's tally is
+    flushed and hits are logged one by one again.
+    """
 
     noisy = False
 
     def __init__(self, cache: PoemCache) -> None:
         self.cache = cache
+
+    def stopFactory(self) -> None:
+        """Summarise what the cache's tally holds; log each hit from now on."""
+        if self.cache.tally is not None:
+            self.cache.tally.flush()
+            self.cache.tally = None
 
     def buildProtocol(self, addr: IAddress | None) -> ProxyProtocol:
         """Build a protocol served from the shared cache."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IProtocolFactory
+from twisted.logger import Logger
 from twisted.python import usage
 
 from poetry.address import (
@@ -32,6 +33,7 @@ from poetry.graceful import DEFAULT_GRACE_PERIOD, GracefulServerService
 from poetry.proxy import DEFAULT_FAILURE_TTL, DEFAULT_UPSTREAM_TIMEOUT, PoemCache, ProxyFactory
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import DEFAULT_CHUNK_BYTES, DEFAULT_DELAY, SlowPoetryFactory
+from poetry.tally import Tally
 from poetry.transform_server import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_LENGTH,
@@ -196,6 +198,17 @@ class ServiceRecipe:
         return GracefulServerService(endpoint, factory, reactor, values["grace"], max_connections)
 
 
+def summary_tally(reactor: Any, what: str, namespace: str, settings: Settings) -> Tally:
+    """Return the tally a busy service logs its ``what`` with: a summary line per period.
+
+    Each event is logged too (at debug level) only when the command line asks
+    for ``--log-level debug``; under twistd, whose logging is its own, never.
+    """
+    return Tally(
+        reactor, what, Logger(namespace=namespace), each=settings.get("log_level") == "debug"
+    )
+
+
 CHUNK_BYTES = Setting(
     "chunk-bytes",
     None,
@@ -226,7 +239,9 @@ def _poetry_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
             " give a delay above 0, or drop --chunk-bytes"
         )
     if delay == 0 or (chunk_bytes is None and delay is None):
-        return PoetryServerFactory(poem)
+        return PoetryServerFactory(
+            poem, summary_tally(reactor, "poems served", "poetry.server", settings)
+        )
     return SlowPoetryFactory(
         poem,
         DEFAULT_CHUNK_BYTES if chunk_bytes is None else chunk_bytes,
@@ -342,7 +357,9 @@ def _proxy_factory(reactor: Any, settings: Settings) -> IProtocolFactory:
             reactor, upstream.host, upstream.port, timeout=timeout, max_bytes=settings["max_bytes"]
         )
 
-    return ProxyFactory(PoemCache(fetch, reactor, settings["cache_ttl"], settings["failure_ttl"]))
+    tally = summary_tally(reactor, "cache hits", "poetry.proxy", settings)
+    cache = PoemCache(fetch, reactor, settings["cache_ttl"], settings["failure_ttl"], tally)
+    return ProxyFactory(cache)
 
 
 PROXY = ServiceRecipe(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IAddress, IHalfCloseableProtocol, ITCPTransport
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from poetry.address import peer_name
 from poetry.descriptors import end_poem, poem_delivered
+from poetry.tally import Tally
 
 
 @implementer(IHalfCloseableProtocol)
@@ -18,7 +19,9 @@ class PoetryServerProtocol(Protocol):
     """Write the poem as soon as a client connects, then close.
 
     Anything the client sends is ignored, and so is a client closing its own
-    side (a half-close): it still gets the whole poem.
+    side (a half-close): it still gets the whole poem. Each poem served is
+    logged at info level, or, when the factory keeps a L{Tally}, counted there
+    (and logged at debug level only if the tally says so).
     """
 
     transport: ITCPTransport
@@ -29,11 +32,13 @@ class PoetryServerProtocol(Protocol):
 
     def connectionMade(self) -> None:
         """Send the poem; close cleanly once it is all in the kernel's hands."""
-        self._log.debug(
-            "connection accepted from {peer}",  # pragma: no mutate (log text)
-            event="connection-accepted",
-            peer=peer_name(self.transport),
-        )
+        tally: Tally | None = getattr(self.factory, "tally", None)
+        if tally is None or tally.each:
+            self._log.debug(
+                "connection accepted from {peer}",  # pragma: no mutate (log text)
+                event="connection-accepted",
+                peer=peer_name(self.transport),
+            )
         self.transport.write(self.poem)
         end_poem(self.transport)
 
@@ -45,31 +50,47 @@ class PoetryServerProtocol(Protocol):
         poem_delivered(self.transport)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        """Log whether the poem reached the client whole."""
-        peer = peer_name(self.transport)
-        if reason.check(ConnectionDone):
-            self._log.info(
-                "poem served to {peer} ({size} bytes)",  # pragma: no mutate (log text)
-                event="poem-served",
-                peer=peer,
-                size=len(self.poem),
-            )
+        """Count or log the poem served whole; log a client gone early."""
+        if isinstance(reason.value, ConnectionDone):
+            tally: Tally | None = getattr(self.factory, "tally", None)
+            if tally is not None:
+                tally.count(len(self.poem))
+            if tally is None or tally.each:
+                self._log.emit(
+                    LogLevel.info if tally is None else LogLevel.debug,
+                    "poem served to {peer} ({size} bytes)",  # pragma: no mutate (log text)
+                    event="poem-served",
+                    peer=peer_name(self.transport),
+                    size=len(self.poem),
+                )
         else:
             self._log.info(
                 "client {peer} gone early: {why}",  # pragma: no mutate (log text)
                 event="client-gone-early",
-                peer=peer,
+                peer=peer_name(self.transport),
                 why=reason.getErrorMessage(),
             )
 
 
 class PoetryServerFactory(ServerFactory):
-    """Build protocols that serve one poem, read once when the factory is made."""
+    """Build protocols that serve one poem, read once when the factory is made.
+
+    With a ``tally``, poems served are counted and summarised there instead of
+    logged one by one; once the factory stops (its port stops listening), the
+    tally is flushed and the poems still in flight are logged one by one again.
+    """
 
     noisy = False
 
-    def __init__(self, poem: bytes) -> None:
+    def __init__(self, poem: bytes, tally: Tally | None = None) -> None:
         self.poem = poem
+        self.tally = tally
+
+    def stopFactory(self) -> None:
+        """Summarise what the tally holds; log each poem from now on."""
+        if self.tally is not None:
+            self.tally.flush()
+            self.tally = None
 
     def buildProtocol(self, addr: IAddress | None) -> PoetryServerProtocol:
         """Build a protocol that serves this factory's poem."""

@@ -14,12 +14,23 @@ from typing import IO, Any
 from twisted.internet.defer import Deferred
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort
+from twisted.internet.protocol import Factory
 
-from poetry.address import listening_address
+from poetry.address import address_name
+from poetry.descriptors import reset_unserved
 from poetry.errors import UsageError
-from poetry.graceful import GracefulServerService
+from poetry.graceful import ConnectionTracker, GracefulServerService
 from poetry.logs import LOG_FORMATS, LOG_LEVELS
 from poetry.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
+from poetry.values import argument_type, positive_int
+from poetry.workers import (
+    Spawn,
+    WorkerPool,
+    become_worker,
+    family_name,
+    is_worker,
+    spawn_worker,
+)
 
 
 def add_log_format(parser: argparse.ArgumentParser) -> None:
@@ -39,9 +50,36 @@ def add_log_format(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_workers(parser: argparse.ArgumentParser) -> None:
+    """Add ``--workers`` to a server command."""
+    parser.add_argument(
+        "--workers",
+        type=argument_type(positive_int),
+        default=None,
+        metavar="N",
+        help="serve from N worker processes sharing the listening socket (default: this"
+        " process alone)",
+    )
+
+
+def worker_argv(recipe: ServiceRecipe, args: argparse.Namespace, listen: str) -> list[str]:
+    """Return the arguments (after the interpreter) that start one worker of ``args``'s command.
+
+    The same command and settings, listening on ``listen``, without ``--workers``.
+    """
+    argv = ["-m", "poetry", args.command]
+    if recipe.poem_argument:
+        argv.append(args.poem)
+    for setting in recipe.all_settings:
+        value = listen if setting.name == "listen" else getattr(args, setting.key)
+        if value is not None:
+            argv += [f"--{setting.name}", str(value)]
+    return [*argv, "--log-format", args.log_format, "--log-level", args.log_level]
+
+
 def listening_line(port: IListeningPort) -> bytes:
-    """Return the ``listening on HOST:PORT`` line announcing ``port``."""
-    return f"listening on {listening_address(port)}\n".encode()
+    """Return the ``listening on HOST:PORT`` (or ``unix:PATH``) line announcing ``port``."""
+    return f"listening on {address_name(port.getHost())}\n".encode()
 
 
 async def start(
@@ -72,8 +110,16 @@ async def serve_until_stopped(
     arrive before the reactor's handlers are installed: Python's default
     SIGINT handler would raise C{KeyboardInterrupt} in the middle of the
     reactor's start-up, which logs it and carries on, and the signal is lost.)
-    A second SIGINT or SIGTERM during the grace period ends it at once.
+    A second SIGINT or SIGTERM during the grace period ends it at once. With
+    ``--workers``, this process runs the workers instead (L{serve_with_workers}).
+    A worker ignores SIGINT, and ends its grace period on a second SIGTERM.
     """
+    if getattr(args, "workers", None):
+        return await serve_with_workers(reactor, recipe, args, out, err, spawn_worker(reactor))
+    signals: tuple[int, ...] = SHUTDOWN_SIGNALS
+    if is_worker():
+        become_worker()
+        signals = (signal.SIGTERM,)
     try:
         service, port = await start(reactor, recipe, vars(args))
     except CannotListenError as error:
@@ -81,7 +127,50 @@ async def serve_until_stopped(
         return 1
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.addSystemEventTrigger(
-        "before", "shutdown", second_signal_ends_grace, reactor, service, signal.signal
+        "before", "shutdown", second_signal_ends_grace, reactor, service, signal.signal, signals
+    )
+    await when_running(reactor)
+    out.write(listening_line(port))
+    out.flush()
+    await Deferred()
+    return 0
+
+
+async def serve_with_workers(
+    reactor: Any,
+    recipe: ServiceRecipe,
+    args: argparse.Namespace,
+    out: IO[bytes],
+    err: IO[str],
+    spawn: Spawn,
+) -> int:
+    """Listen, announce the address, and run ``args.workers`` workers on the socket until stopped.
+
+    This process accepts nothing itself. On shutdown it stops listening, sends
+    each worker SIGTERM (and a second one on a second signal), and finishes
+    once every worker has ended.
+    """
+    service = recipe.make_service(reactor, vars(args))  # bad settings are refused here, once
+    try:
+        port: Any = await service.endpoint.listen(ConnectionTracker(Factory(), max_connections=0))
+    except CannotListenError as error:
+        err.write(f"txpoetry {args.command}: error: {error}\n")
+        return 1
+    port.stopReading()  # the workers accept; this process never does
+    reset_unserved(port)
+    descriptor = port.fileno()
+    listen = f"adopted:{descriptor}:{family_name(port)}"
+    pool = WorkerPool(reactor, spawn, worker_argv(recipe, args, listen), descriptor, args.workers)
+    pool.start()
+
+    def stop() -> Deferred[None]:
+        stopped = pool.stop()
+        port.stopListening()
+        return stopped
+
+    reactor.addSystemEventTrigger("before", "shutdown", stop)
+    reactor.addSystemEventTrigger(
+        "before", "shutdown", second_signal_ends_grace, reactor, pool, signal.signal
     )
     await when_running(reactor)
     out.write(listening_line(port))
@@ -102,19 +191,23 @@ SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def second_signal_ends_grace(
-    reactor: Any, service: GracefulServerService, install: Callable[..., object]
+    reactor: Any,
+    service: GracefulServerService | WorkerPool,
+    install: Callable[..., object],
+    signals: tuple[int, ...] = SHUTDOWN_SIGNALS,
 ) -> None:
     """From the first SIGINT or SIGTERM on, make another one end the grace period at once.
 
     The reactor's own handlers would ask it to stop again, which it no longer
     can (a logged traceback each time), and the grace period would run its
-    course. ``install`` is L{signal.signal}.
+    course. ``install`` is L{signal.signal}; ``signals``, those to handle.
+    The parent of workers ends their grace periods by passing the signal on.
     """
 
     def end_grace(signum: int, frame: object) -> None:
         reactor.callFromThread(service.end_grace)
 
-    for signum in SHUTDOWN_SIGNALS:
+    for signum in signals:
         install(signum, end_grace)
 
 
@@ -127,9 +220,10 @@ class ServerCommand:
     recipe: ServiceRecipe
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        """Add the recipe's settings and ``--log-format``."""
+        """Add the recipe's settings, ``--log-format`` and ``--workers``."""
         self.recipe.add_arguments(parser)
         add_log_format(parser)
+        add_workers(parser)
 
     async def run(
         self, reactor: Any, args: argparse.Namespace, out: IO[bytes], err: IO[str]

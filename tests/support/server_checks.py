@@ -48,7 +48,7 @@ class TrackedServerChecks(FastServerChecks):
 
     def server_factory(self, reactor: Any) -> IProtocolFactory:
         """The fast server, tracked."""
-        return ConnectionTracker(super().server_factory(reactor), max_connections=3)
+        return ConnectionTracker(super().server_factory(reactor), max_connections=10)
 
 
 class ClientChecks(PoetryClientChecks):

@@ -1,0 +1,120 @@
+"""``unix:`` and ``systemd:`` endpoints on real processes.
+
+A UNIX stream socket has no reset: closing it is all an abort can do, so a
+client cut at shutdown sees an end of stream like any other. These tests pin
+that down, as the README says it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
+from twisted.trial.unittest import TestCase
+
+from poetry.catalog import load_poem
+from tests.support.processes import CommandProcess, spawn_txpoetry
+
+TYGER = load_poem("tyger")
+
+SYSTEMD = 'LISTEN_FDS=1 LISTEN_FDNAMES=poetry LISTEN_PID=$$ exec "$0" -m poetry "$@"'
+"""Run ``python -m poetry ARGS`` with descriptor 3 passed as systemd passes a socket."""
+
+
+def read_all(family: int, address: object) -> tuple[bytes, str]:
+    """Connect, read to the end; return the bytes and how it ended (``EOF`` or ``reset``)."""
+    with socket.socket(family, socket.SOCK_STREAM) as client:
+        client.settimeout(10)
+        client.connect(address)
+        received = b""
+        try:
+            while data := client.recv(65536):
+                received += data
+        except ConnectionResetError:
+            return received, "reset"
+        return received, "EOF"
+
+
+class UnixEndpointTests(TestCase):
+    """``--listen unix:PATH`` serves, announces its path, and stops gracefully."""
+
+    timeout = 60
+
+    def setUp(self) -> None:
+        """A fresh directory for the socket."""
+        directory = tempfile.mkdtemp()
+        self.path = os.path.join(directory, "poetry.sock")
+        self.addCleanup(os.rmdir, directory)
+
+    async def serve(self, *args: str) -> CommandProcess:
+        """Start ``serve tyger --listen unix:PATH ARGS``; wait until it announces the path."""
+        server = spawn_txpoetry(reactor, "serve", "tyger", "--listen", f"unix:{self.path}", *args)
+        self.addCleanup(server.stop)
+        line = await server.line_matching(rb"^listening on (.*)$")
+        assert line is not None, server.err
+        self.assertEqual(line.group(1).decode(), f"unix:{self.path}")
+        return server
+
+    async def test_serves_whole_poem(self) -> None:
+        """A client gets the whole poem and an end of stream; SIGTERM stops with status 0."""
+        server = await self.serve()
+        self.assertEqual(await deferToThread(read_all, socket.AF_UNIX, self.path), (TYGER, "EOF"))
+        self.assertEqual(await server.stop(), 0, server.err)
+        self.assertFalse(os.path.exists(self.path))
+
+    async def test_cut_at_shutdown_is_an_end_of_stream(self) -> None:
+        """Past the grace period a UNIX client is cut with an end of stream: no reset exists."""
+        server = await self.serve("--chunk-bytes", "10", "--delay", "0.2", "--grace", "0.3")
+        reading = deferToThread(read_all, socket.AF_UNIX, self.path)
+        await deferLater(reactor, 0.3, lambda: None)
+        server.transport.signalProcess("TERM")
+        received, end = await reading
+        self.assertEqual(end, "EOF")
+        self.assertLess(len(received), len(TYGER))  # the client can only tell by the length
+        self.assertEqual(await server.ended, 0, server.err)
+
+    async def test_workers_share_a_unix_socket(self) -> None:
+        """``--workers 2`` on a UNIX socket: the poem, whole."""
+        await self.serve("--workers", "2")
+        self.assertEqual(await deferToThread(read_all, socket.AF_UNIX, self.path), (TYGER, "EOF"))
+
+
+class SystemdEndpointTests(TestCase):
+    """``--listen systemd:...`` serves on the socket passed as systemd passes it."""
+
+    timeout = 60
+
+    async def test_socket_activation(self) -> None:
+        """The passed socket serves the poem; past the grace period cut clients see a reset."""
+        listening = socket.socket()
+        self.addCleanup(listening.close)
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(16)
+        port = listening.getsockname()[1]
+        argv = ["/bin/sh", "-c", SYSTEMD, sys.executable, "serve", "tyger"]
+        argv += ["--listen", "systemd:domain=INET:index=0", "--chunk-bytes", "400"]
+        argv += ["--delay", "0.5", "--grace", "0.2"]
+        server = CommandProcess()
+        reactor.spawnProcess(
+            server,
+            argv[0],
+            argv,
+            env=dict(os.environ),
+            childFDs={0: "w", 1: "r", 2: "r", 3: listening.fileno()},
+        )
+        self.addCleanup(server.stop)
+        line = await server.line_matching(rb"^listening on 127\.0\.0\.1:(\d+)$")
+        assert line is not None, server.err
+        self.assertEqual(int(line.group(1)), port)
+        reading = deferToThread(read_all, socket.AF_INET, ("127.0.0.1", port))
+        await deferLater(reactor, 0.2, lambda: None)  # the first chunk is out
+        server.transport.signalProcess("TERM")
+        received, end = await reading
+        self.assertEqual(end, "reset")
+        self.assertTrue(TYGER.startswith(received) and len(received) < len(TYGER), received)
+        self.assertEqual(await server.ended, 0, server.err)

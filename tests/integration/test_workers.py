@@ -1,0 +1,116 @@
+"""``--workers``: real worker processes on one socket keep every integrity rule, and signals.
+
+Each test runs ``txpoetry serve --workers 2`` as a real process tree: the
+parent listens and accepts nothing, the workers serve.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.endpoints import connectProtocol
+from twisted.internet.task import deferLater
+from twisted.trial.unittest import TestCase
+
+from poetry.catalog import load_poem
+from poetry.client import get_poetry
+from poetry.connecting import tcp_endpoint
+from poetry.testing.kits import Recorder
+from tests.integration.test_integrity import SLOW_TYGER, outcome
+from tests.support.processes import CommandProcess, spawn
+
+TYGER = load_poem("tyger")
+
+IN_OWN_GROUP = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.setsid();"
+    " os.execv(sys.executable, [sys.executable, '-m', 'poetry', *sys.argv[1:]])"
+)
+"""Run ``python -m poetry ARGS`` as the leader of its own process group, SIGINT as a shell has it.
+
+So that a test can send a signal to the whole group, as a terminal's Ctrl-C does.
+"""
+
+
+def spawn_workers(*args: str) -> CommandProcess:
+    """Start ``txpoetry serve --workers 2 ARGS`` in its own process group."""
+    return spawn(reactor, [sys.executable, "-c", IN_OWN_GROUP, "serve", "--workers", "2", *args])
+
+
+class WorkerTests(TestCase):
+    """Two workers behind one parent: graceful stop, resets, Ctrl-C, restarts."""
+
+    timeout = 60
+
+    def started(self, process: CommandProcess) -> CommandProcess:
+        """Make sure ``process`` (and so its workers) is stopped and reaped when the test ends."""
+        self.addCleanup(process.stop)
+        return process
+
+    async def port_of(self, process: CommandProcess) -> int:
+        """Wait until ``process`` has announced its port and both workers listen; return it."""
+        match = await process.line_matching(rb"listening on 127\.0\.0\.1:(\d+)$")
+        assert match is not None, process.err
+        for _ in range(50):
+            if len(re.findall(rb"GracefulServerService#info\] listening", process.err)) >= 2:
+                break
+            await deferLater(reactor, 0.1, lambda: None)
+        return int(match.group(1))
+
+    def clients(self, port: int, count: int) -> list[Deferred[bytes]]:
+        """Connect ``count`` clients to ``port``; return what each gets until the end."""
+        results = []
+        for _ in range(count):
+            client = Recorder()
+            connectProtocol(tcp_endpoint(reactor, "127.0.0.1", port), client).addErrback(
+                client.ended.errback
+            )
+            results.append(client.ended)
+        return results
+
+    async def outcomes(self, results: list[Deferred[bytes]]) -> list[str]:
+        """Wait for every client; name how each ended."""
+        ended = await DeferredList(results, consumeErrors=True)
+        return [outcome(TYGER)(value) for _ok, value in ended]
+
+    async def test_sigterm_past_grace_resets_cut_clients(self) -> None:
+        """SIGTERM to the parent: every worker's cut clients see a reset when grace ends; exit 0."""
+        server = self.started(spawn_workers("--grace", "0.3", *SLOW_TYGER))
+        results = self.clients(await self.port_of(server), 8)
+        await deferLater(reactor, 0.3, lambda: None)  # a chunk or two each
+        server.transport.signalProcess("TERM")
+        self.assertEqual(await self.outcomes(results), ["reset"] * 8)
+        self.assertEqual(await server.ended, 0, server.err)
+        # Which worker accepts is the kernel's choice (idle, one may take them all): at least one.
+        self.assertGreaterEqual(server.err.count(b"grace period over"), 1, server.err)
+        self.assertNotIn(b"Traceback", server.err)
+
+    async def test_ctrl_c_is_not_a_second_signal(self) -> None:
+        """SIGINT to the whole group (Ctrl-C): workers stop gracefully; poems in flight finish."""
+        slow = ("--listen", "tcp:0", "--chunk-bytes", "100", "--delay", "0.1", "--grace", "30")
+        server = self.started(spawn_workers(*slow, "tyger"))
+        results = self.clients(await self.port_of(server), 4)
+        await deferLater(reactor, 0.2, lambda: None)
+        os.killpg(server.transport.pid, signal.SIGINT)
+        self.assertEqual(await self.outcomes(results), ["whole"] * 4)
+        self.assertEqual(await server.ended, 0, server.err)
+        self.assertNotIn(b"grace period", server.err)
+
+    async def test_dead_worker_restarted(self) -> None:
+        """A worker killed is logged and started again; clients are served all along."""
+        server = self.started(spawn_workers("--listen", "tcp:0", "tyger"))
+        port = await self.port_of(server)
+        match = re.search(rb"worker 0 started \(pid (\d+)\)", server.err)
+        assert match is not None, server.err
+        os.kill(int(match.group(1)), signal.SIGKILL)
+        self.assertEqual(await get_poetry(reactor, "127.0.0.1", port, timeout=10), TYGER)
+        restarted = await server.line_matching(
+            rb"worker 0 started \(pid (?!%s)" % match.group(1), stderr=True
+        )
+        self.assertIsNotNone(restarted, server.err)
+        self.assertIn(b"worker 0 (pid %s) ended: killed by signal 9" % match.group(1), server.err)
+        self.assertEqual(await get_poetry(reactor, "127.0.0.1", port, timeout=10), TYGER)
