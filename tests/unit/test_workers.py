@@ -205,13 +205,12 @@ class HelperTests(SynchronousTestCase):
         self.assertEqual(how_it_ended(Failure(killed())), "killed by signal 9")
         self.assertEqual(how_it_ended(Failure(ProcessTerminated(3))), "exited with status 3")
 
-
-def test_is_worker(self) -> None:
-    """A worker knows it is one from its environment."""
-    self.assertFalse(is_worker())
-    os.environ[WORKER_ENVIRONMENT] = "42"
-    self.addCleanup(os.environ.pop, WORKER_ENVIRONMENT)
-    self.assertTrue(is_worker())
+    def test_is_worker(self) -> None:
+        """A worker knows it is one from its environment."""
+        self.assertFalse(is_worker())
+        os.environ[WORKER_ENVIRONMENT] = "42"
+        self.addCleanup(os.environ.pop, WORKER_ENVIRONMENT)
+        self.assertTrue(is_worker())
 
 
 class AdoptedEndpointTests(SynchronousTestCase):
