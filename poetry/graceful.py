@@ -64,7 +64,7 @@ class TrackedProtocol(Protocol):
 
     def makeConnection(self, transport: ITransport) -> None:
         """Register with the tracker, then connect the wrapped protocol to the transport."""
-        self.connected = 1
+        self.connected = 1  # pragma: no mutate (a flag: any true value will do)
         self.transport = transport  # type: ignore[assignment]
         self.factory.registerProtocol(self)
         self.wrappedProtocol.makeConnection(transport)
@@ -75,7 +75,7 @@ class TrackedProtocol(Protocol):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Unregister from the tracker, then tell the wrapped protocol."""
-        self.connected = 0
+        self.connected = 0  # pragma: no mutate (a flag: None is as false)
         self.factory.unregisterProtocol(self)
         self.wrappedProtocol.connectionLost(reason)
 
@@ -162,7 +162,7 @@ class ConnectionTracker(Factory):
         self.max_connections = max_connections
         self._waiting: list[Deferred[None]] = []
         self._port: Any = None
-        self._paused = False
+        self._paused = False  # pragma: no mutate (a flag: None is as false)
 
     def logPrefix(self) -> str:
         """Log as the wrapped factory does."""
@@ -218,7 +218,7 @@ class ConnectionTracker(Factory):
 
     def registerProtocol(self, protocol: TrackedProtocol) -> None:
         """Track a new connection; pause the port once the limit is reached."""
-        self.protocols[protocol] = 1
+        self.protocols[protocol] = 1  # pragma: no mutate (values never read)
         self._limit_accepts()
         if self._full and not self._paused and self._port is not None:
             self._paused = True
@@ -236,7 +236,7 @@ class ConnectionTracker(Factory):
         del self.protocols[protocol]
         self._limit_accepts()
         if self._paused and not self._full:
-            self._paused = False
+            self._paused = False  # pragma: no mutate (a flag: None is as false)
             if self._port is not None:
                 self._log.info(
                     "accepting connections again",  # pragma: no mutate (log text)
@@ -279,8 +279,12 @@ class GracefulServerService(Service):
         self._clock = clock
         self._grace_period = grace_period
         self.tracker = ConnectionTracker(factory, max_connections)
-        self.listening: Deferred[IListeningPort] | None = None
-        self._port: IListeningPort | None = None
+        self.listening: Deferred[IListeningPort] | None = (
+            None  # pragma: no mutate (set by startService before any read)
+        )
+        self._port: IListeningPort | None = (
+            None  # pragma: no mutate (set once listening, before any read)
+        )
         self._grace: Deferred[None] | None = None
 
     def startService(self) -> None:
@@ -307,7 +311,7 @@ class GracefulServerService(Service):
 
         self.listening = self.endpoint.listen(self.tracker).addBoth(remember)
         if failures:
-            self.listening.addErrback(lambda _: None)
+            self.listening.addErrback(lambda _: None)  # pragma: no mutate (the result is not read)
             failures[0].raiseException()
 
     async def _stop(self) -> None:

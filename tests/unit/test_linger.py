@@ -65,6 +65,7 @@ class LingerTests(SynchronousTestCase):
         self.assertFalse(self.transport.disconnecting)
         self.wrapper.readConnectionLost()  # type: ignore[attr-defined]
         self.assertTrue(self.transport.disconnecting)
+        self.wrapper.connectionLost(Failure(ConnectionDone()))  # the close is done: nothing left
 
     def test_closes_after_a_while(self) -> None:
         """A client that never closes its side is closed after the linger time."""

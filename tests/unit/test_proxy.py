@@ -212,12 +212,14 @@ class ProxyTests(ProxyTestCase):
         serve_client(self.reactor, POEM)
 
     def test_hit_and_miss_logged(self) -> None:
-        """Cache misses and hits are logged."""
+        """Cache misses and hits are logged, at info level when no tally counts the hits."""
         with captured_events() as events:
             self.client()
             serve_client(self.reactor, POEM)
             self.client()
         self.assertEqual(events.names(), ["cache-miss", "cache-hit"])
+        [hit] = events.named("cache-hit")
+        self.assertEqual(hit["log_level"].name, "info")
 
 
 class FailureTtlTests(ProxyTestCase):

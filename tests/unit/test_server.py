@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.protocol import Factory
 from twisted.internet.testing import StringTransport, StringTransportWithDisconnection
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.server import PoetryServerFactory, PoetryServerProtocol
-from tests.support import POEM, captured_events
+from tests.support import POEM, captured_events, connect_server
 
 
 class PoetryServerProtocolTests(SynchronousTestCase):
@@ -46,6 +47,15 @@ class PoetryServerProtocolTests(SynchronousTestCase):
         self.assertEqual(self.transport.value(), POEM)
         self.assertTrue(self.transport.disconnecting)
         self.assertFalse(self.transport.disconnected)
+
+    def test_served_by_a_factory_without_tally(self) -> None:
+        """The protocol also works for a factory of another kind (no tally): it logs each poem."""
+        factory = Factory.forProtocol(lambda: PoetryServerProtocol(POEM))
+        with captured_events() as events:
+            protocol, transport = connect_server(factory, StringTransportWithDisconnection())
+            protocol.writeConnectionLost()
+        self.assertEqual(transport.value(), POEM)
+        self.assertEqual([e["log_level"].name for e in events.named("poem-served")], ["info"])
 
     def test_builds_server_protocol(self) -> None:
         """The factory builds L{PoetryServerProtocol}s bound to itself."""

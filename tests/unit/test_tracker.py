@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from twisted.internet.address import IPv4Address
+from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionDone
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import StringTransport
@@ -75,6 +76,22 @@ class TrackedProtocolTests(SynchronousTestCase):
         self.assertEqual(plain.logPrefix(), "Plain")
         self.assertEqual(ConnectionTracker(Factory()).logPrefix(), "Factory")
         self.assertEqual(ConnectionTracker(Plain()).logPrefix(), "Plain")  # type: ignore[arg-type]
+
+        class NamedFactory(Factory):
+            def logPrefix(self) -> str:
+                return "poems"
+
+        self.assertEqual(ConnectionTracker(NamedFactory()).logPrefix(), "poems")
+
+    def test_cancelled_wait_for_idle(self) -> None:
+        """A cancelled wait for idleness is forgotten: the last close later does not touch it."""
+        tracker = ConnectionTracker(Factory.forProtocol(Protocol))
+        _, transport = connect_server(tracker)
+        waiting = tracker.when_idle()
+        waiting.cancel()
+        self.failureResultOf(waiting, CancelledError)
+        transport.loseConnection()  # the last connection closes: nobody is waiting any more
+        self.assertEqual(tracker.protocols, {})
 
     def test_start_and_stop_reach_wrapped_factory(self) -> None:
         """Starting and stopping the tracker (a port listening) starts and stops what it wraps."""
