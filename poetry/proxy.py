@@ -22,14 +22,14 @@ from twisted.internet.interfaces import (
     ITCPTransport,
 )
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
-from twisted.logger import Logger, LogLevel
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from poetry.address import peer_name
 from poetry.descriptors import end_poem, poem_delivered
 from poetry.errors import describe_failure
-from poetry.tally import Tally
+from poetry.tally import Tally, counted
 
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 """Seconds the proxy waits for the upstream poem unless told otherwise."""
@@ -81,15 +81,9 @@ class PoemCache:
         is still cached.
         """
         if self._poem is not None and self._fresh():
-            tally = self.tally
-            if tally is not None:
-                tally.count(len(self._poem))
-            if tally is None or tally.each:
-                self._log.emit(
-                    LogLevel.info if tally is None else LogLevel.debug,
-                    "cache hit",  # pragma: no mutate (log text)
-                    event="cache-hit",
-                )
+            level = counted(self.tally, len(self._poem))
+            if level is not None:
+                self._log.emit(level, "cache hit", event="cache-hit")  # pragma: no mutate (log)
             return succeed(self._poem)
         failed_ago = self._clock.seconds() - self._failed_at
         if self._failure is not None and failed_ago < self._failure_ttl:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IAddress, IHalfCloseableProtocol, ITCPTransport
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
-from twisted.logger import Logger, LogLevel
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from poetry.address import peer_name
 from poetry.descriptors import end_poem, poem_delivered
-from poetry.tally import Tally
+from poetry.tally import Tally, counted
 
 
 @implementer(IHalfCloseableProtocol)
@@ -52,12 +52,10 @@ class PoetryServerProtocol(Protocol):
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Count or log the poem served whole; log a client gone early."""
         if isinstance(reason.value, ConnectionDone):
-            tally: Tally | None = getattr(self.factory, "tally", None)
-            if tally is not None:
-                tally.count(len(self.poem))
-            if tally is None or tally.each:
+            level = counted(getattr(self.factory, "tally", None), len(self.poem))
+            if level is not None:
                 self._log.emit(
-                    LogLevel.info if tally is None else LogLevel.debug,
+                    level,
                     "poem served to {peer} ({size} bytes)",  # pragma: no mutate (log text)
                     event="poem-served",
                     peer=peer_name(self.transport),

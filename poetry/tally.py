@@ -16,7 +16,7 @@ that would be filtered out.
 from __future__ import annotations
 
 from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
 
 SUMMARY_PERIOD = 10.0
 """Seconds between two summary lines of a busy server."""
@@ -75,3 +75,15 @@ class Tally:
         """Log what is counted now, if anything is."""
         if self._count:
             self._summarise(self.clock.seconds())
+
+
+def counted(tally: Tally | None, size: int) -> LogLevel | None:
+    """Count one ordinary event of ``size`` bytes; return the level to log it at, if any.
+
+    Without a tally each event is logged at info; with one it is counted, and
+    logged at debug only when the tally asks for each.
+    """
+    if tally is None:
+        return LogLevel.info
+    tally.count(size)
+    return LogLevel.debug if tally.each else None

@@ -8,7 +8,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionLost
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactor, MemoryReactorClock, StringTransport
-from twisted.logger import Logger, capturedLogs, formatEvent
+from twisted.logger import Logger, LogLevel, capturedLogs, formatEvent
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -16,8 +16,8 @@ from poetry.client import get_poetry
 from poetry.proxy import PoemCache, ProxyFactory
 from poetry.recipes import POETRY, PROXY
 from poetry.server import PoetryServerFactory
-from poetry.tally import Tally
-from tests.support import POEM, connect_server, serve_client
+from poetry.tally import Tally, counted
+from tests.support import POEM, captured_events, connect_server, serve_client
 
 
 def tally(clock: Clock, each: bool = False, what: str = "poems served") -> Tally:
@@ -191,3 +191,22 @@ class RecipeTallyTests(SynchronousTestCase):
         factory = self.factory_for(PROXY, "--upstream", "10000")
         assert isinstance(factory, ProxyFactory) and factory.cache.tally is not None
         self.assertEqual(factory.cache.tally.what, "cache hits")
+
+
+class CountedTests(SynchronousTestCase):
+    """An ordinary event is logged at info, or counted, and then logged at debug if asked."""
+
+    def test_without_tally(self) -> None:
+        """Without a tally, each event is logged at info level."""
+        self.assertEqual(counted(None, 10), LogLevel.info)
+
+    def test_with_tally(self) -> None:
+        """With a tally, the event is counted, and logged at debug only when each is asked for."""
+        quiet = Tally(Clock(), "poems served", Logger())
+        self.assertIsNone(counted(quiet, 10))
+        loud = Tally(Clock(), "poems served", Logger(), each=True)
+        self.assertEqual(counted(loud, 10), LogLevel.debug)
+        with captured_events() as events:
+            quiet.flush()
+        [summary] = events.named("tally")
+        self.assertEqual((summary["count"], summary["bytes"]), (1, 10))
