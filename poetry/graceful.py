@@ -107,8 +107,13 @@ class HalfCloseableTrackedProtocol(TrackedProtocol):
         clock = getattr(self.transport, "reactor", None)
         if self.read_closed or clock is None:
             return False
-        self._lingering = clock.callLater(LINGER_SECONDS, self.transport.loseConnection)
+        self._lingering = clock.callLater(LINGER_SECONDS, self._linger_over)
         return True
+
+    def _linger_over(self) -> None:
+        """The client did not close its side in time: close now (the timer is spent)."""
+        self._lingering = None
+        self.transport.loseConnection()
 
     def readConnectionLost(self) -> None:
         """The client will send no more: tell the wrapped protocol; close if lingering."""

@@ -50,8 +50,8 @@ class LingerTests(SynchronousTestCase):
         """A tracked half-closeable connection on a TCP transport with a clock."""
         self.clock = Clock()
         self.transport = TCPTransport(self.clock)
-        tracker = ConnectionTracker(Factory.forProtocol(HalfCloseableRecorder))
-        self.wrapper, _ = connect_server(tracker, self.transport)
+        self.tracker = ConnectionTracker(Factory.forProtocol(HalfCloseableRecorder))
+        self.wrapper, _ = connect_server(self.tracker, self.transport)
         self.transport.protocol = self.wrapper  # type: ignore[attr-defined]
 
     def tearDown(self) -> None:
@@ -74,6 +74,8 @@ class LingerTests(SynchronousTestCase):
         self.assertFalse(self.transport.disconnecting)
         self.clock.advance(0.01)  # the limit: the close goes ahead
         self.assertTrue(self.transport.disconnecting)
+        self.wrapper.connectionLost(Failure(ConnectionDone()))  # the close is done
+        self.assertEqual(self.tracker.protocols, {})  # forgotten: it no longer counts
 
     def test_client_already_closed_its_side(self) -> None:
         """A client that has half-closed already: closed at once."""
