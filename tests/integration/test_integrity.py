@@ -19,10 +19,13 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.endpoints import connectProtocol
 from twisted.internet.error import ConnectError, ConnectionLost
+from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
+from zope.interface import implementer
 
 from poetry.catalog import load_poem
 from poetry.client import get_poetry
@@ -244,6 +247,25 @@ class IntegrityTests(TestCase):
         self.assertIn(b"new clients wait in the listen backlog", server.err)
         self.assertEqual(await get_poetry(reactor, "127.0.0.1", port, timeout=10), TYGER)
 
+    async def test_clients_that_never_close_do_not_stall_the_limit(self) -> None:
+        """Clients that keep their side open after the poem are closed in time and forgotten.
+
+        At its connection limit the server waits for connections to end; one
+        whose client never closes is closed after the lingering time, and the
+        next clients waiting in the backlog are served.
+        """
+        server = self.started(
+            spawn_txpoetry(reactor, "serve", "--listen", "tcp:0", "--max-connections", "2", "tyger")
+        )
+        port = await self.port_of(server)
+        clients = [HalfOpenRecorder() for _ in range(4)]
+        for client in clients:
+            connectProtocol(tcp_endpoint(reactor, "127.0.0.1", port), client)
+        poems = await DeferredList([client.poem for client in clients], consumeErrors=True)
+        self.assertEqual([value for _ok, value in poems], [TYGER] * 4)
+        for client in clients:
+            client.transport.abortConnection()
+
     async def test_emfile_is_a_reset(self) -> None:
         """Past the real fd limit (a limit set too high), Twisted's own closes are resets.
 
@@ -266,6 +288,31 @@ class IntegrityTests(TestCase):
         results = [get_poetry(reactor, "127.0.0.1", port, timeout=20) for _ in range(2000)]
         ended = await DeferredList(results, consumeErrors=True)
         self.assertEqual([value == TYGER for _ok, value in ended].count(True), 2000)
+
+
+@implementer(IHalfCloseableProtocol)
+class HalfOpenRecorder(Protocol):
+    """A client that keeps its own side open after the poem: C{poem} fires at the server's FIN."""
+
+    def __init__(self) -> None:
+        self.received = b""
+        self.poem: Deferred[bytes] = Deferred()
+
+    def dataReceived(self, data: bytes) -> None:
+        """Keep the bytes."""
+        self.received += data
+
+    def readConnectionLost(self) -> None:
+        """The poem is complete; this side stays open."""
+        self.poem.callback(self.received)
+
+    def writeConnectionLost(self) -> None:
+        """Not used."""
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Fail the poem if the connection ended before the server's FIN."""
+        if not self.poem.called:
+            self.poem.errback(reason)
 
 
 def read_slowly(port: int, request: bytes, half_close: bool) -> tuple[bytes, str]:
