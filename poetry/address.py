@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from socket import AF_UNIX
 from typing import NamedTuple
 
 from twisted.internet.abstract import isIPAddress, isIPv6Address
@@ -16,6 +17,7 @@ from twisted.internet.interfaces import (
     ITransport,
 )
 
+from poetry.adopted import InheritedUNIXServerEndpoint
 from poetry.errors import UsageError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -197,7 +199,7 @@ def server_endpoint(reactor: object, text: str) -> IStreamServerEndpoint:
         if description.startswith("adopted:"):
             return adopted_endpoint(reactor, description)
         _check_tcp(description)
-        return serverFromString(reactor, description)
+        return leaving_inherited_paths(serverFromString(reactor, description))
     except IndexError as error:  # systemd:index=N, and no descriptor N was passed
         raise UsageError(
             f"bad endpoint {text!r}: no such descriptor passed by systemd"
@@ -219,7 +221,20 @@ def adopted_endpoint(reactor: object, description: str) -> IStreamServerEndpoint
     _, fd, family = description.split(":")
     if not fd.isdigit():
         raise ValueError(f"descriptor {fd!r} is not a number")
-    return AdoptedStreamServerEndpoint(reactor, int(fd), address_family(family))
+    return leaving_inherited_paths(
+        AdoptedStreamServerEndpoint(reactor, int(fd), address_family(family))
+    )
+
+
+def leaving_inherited_paths(endpoint: IStreamServerEndpoint) -> IStreamServerEndpoint:
+    """Return ``endpoint``, or, if it adopts an inherited UNIX socket, one that keeps its path.
+
+    The process that bound the socket (a parent of workers, systemd) owns the
+    path; see L{poetry.adopted}.
+    """
+    if isinstance(endpoint, AdoptedStreamServerEndpoint) and endpoint.addressFamily == AF_UNIX:
+        return InheritedUNIXServerEndpoint(endpoint.reactor, endpoint.fileno)
+    return endpoint
 
 
 def listening_address(port: IListeningPort) -> Address:

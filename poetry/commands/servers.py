@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.protocol import Factory
@@ -163,10 +163,8 @@ async def serve_with_workers(
     pool = WorkerPool(reactor, spawn, worker_argv(recipe, args, listen), descriptor, args.workers)
     pool.start()
 
-    def stop() -> Deferred[None]:
-        stopped = pool.stop()
-        port.stopListening()
-        return stopped
+    def stop() -> Deferred[list[object]]:
+        return gatherResults([pool.stop(), maybeDeferred(port.stopListening)])
 
     reactor.addSystemEventTrigger("before", "shutdown", stop)
     reactor.addSystemEventTrigger(

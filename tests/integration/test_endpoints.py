@@ -83,6 +83,23 @@ class UnixEndpointTests(TestCase):
         await self.serve("--workers", "2")
         self.assertEqual(await deferToThread(read_all, socket.AF_UNIX, self.path), (TYGER, "EOF"))
 
+    async def test_workers_stop_gracefully_on_a_unix_socket(self) -> None:
+        """SIGTERM mid-poem: every worker finishes its poems; the parent alone removes the path.
+
+        A worker's adopted port used to remove the path too: the second to stop
+        failed to, which ended its graceful stop at once (on a UNIX socket, a
+        cut poem ends like a whole one), and the parent's lock file stayed.
+        """
+        server = await self.serve("--workers", "2", "--chunk-bytes", "100", "--delay", "0.1")
+        readers = [deferToThread(read_all, socket.AF_UNIX, self.path) for _ in range(6)]
+        await deferLater(reactor, 0.3, lambda: None)
+        server.transport.signalProcess("TERM")
+        for reading in readers:
+            self.assertEqual(await reading, (TYGER, "EOF"))
+        self.assertEqual(await server.ended, 0, server.err)
+        self.assertNotIn(b"Traceback", server.err)
+        self.assertEqual(os.listdir(os.path.dirname(self.path)), [])
+
 
 class SystemdEndpointTests(TestCase):
     """``--listen systemd:...`` serves on the socket passed as systemd passes it."""
@@ -118,3 +135,30 @@ class SystemdEndpointTests(TestCase):
         self.assertEqual(end, "reset")
         self.assertTrue(TYGER.startswith(received) and len(received) < len(TYGER), received)
         self.assertEqual(await server.ended, 0, server.err)
+
+    async def test_socket_activation_keeps_a_unix_path(self) -> None:
+        """A UNIX socket passed by systemd serves; stopping leaves its path to systemd."""
+        directory = tempfile.mkdtemp()
+        path = os.path.join(directory, "poetry.sock")
+        listening = socket.socket(socket.AF_UNIX)
+        self.addCleanup(os.rmdir, directory)
+        self.addCleanup(os.unlink, path)
+        self.addCleanup(listening.close)
+        listening.bind(path)
+        listening.listen(16)
+        argv = ["/bin/sh", "-c", SYSTEMD, sys.executable, "serve", "tyger"]
+        argv += ["--listen", "systemd:domain=UNIX:index=0"]
+        server = CommandProcess()
+        reactor.spawnProcess(
+            server,
+            argv[0],
+            argv,
+            env=dict(os.environ),
+            childFDs={0: "w", 1: "r", 2: "r", 3: listening.fileno()},
+        )
+        self.addCleanup(server.stop)
+        line = await server.line_matching(rb"^listening on (.*)$")
+        assert line is not None, server.err
+        self.assertEqual(await deferToThread(read_all, socket.AF_UNIX, path), (TYGER, "EOF"))
+        self.assertEqual(await server.stop(), 0, server.err)
+        self.assertTrue(os.path.exists(path))

@@ -14,8 +14,13 @@ from typing import Any
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import ensureDeferred
 from twisted.internet.endpoints import AdoptedStreamServerEndpoint
-from twisted.internet.error import CannotListenError, ProcessDone, ProcessTerminated
-from twisted.internet.protocol import ProcessProtocol
+from twisted.internet.error import (
+    AlreadyListened,
+    CannotListenError,
+    ProcessDone,
+    ProcessTerminated,
+)
+from twisted.internet.protocol import Factory, ProcessProtocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactor, MemoryReactorClock, StringTransport
 from twisted.logger import capturedLogs, formatEvent
@@ -23,7 +28,8 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry import workers
-from poetry.address import server_endpoint
+from poetry.address import leaving_inherited_paths, server_endpoint
+from poetry.adopted import InheritedUNIXServerEndpoint
 from poetry.cli import build_parser
 from poetry.commands.servers import ServerCommand, proxy, serve, worker_argv
 from poetry.errors import UsageError
@@ -221,6 +227,27 @@ class AdoptedEndpointTests(SynchronousTestCase):
         endpoint = server_endpoint(MemoryReactor(), "adopted:7:INET6")
         assert isinstance(endpoint, AdoptedStreamServerEndpoint)
         self.assertEqual((endpoint.fileno, endpoint.addressFamily), (7, socket.AF_INET6))
+
+    def test_adopted_unix_socket_keeps_its_path(self) -> None:
+        """An inherited UNIX socket is adopted by an endpoint that leaves its path to its owner."""
+        endpoint = server_endpoint(MemoryReactor(), "adopted:7:UNIX")
+        assert isinstance(endpoint, InheritedUNIXServerEndpoint)
+        self.assertEqual(endpoint.fileno, 7)
+
+    def test_systemd_unix_socket_keeps_its_path(self) -> None:
+        """A UNIX socket passed by systemd is adopted the same way; other families, unchanged."""
+        reactor = MemoryReactor()
+        unix = leaving_inherited_paths(AdoptedStreamServerEndpoint(reactor, 3, socket.AF_UNIX))
+        assert isinstance(unix, InheritedUNIXServerEndpoint)
+        self.assertEqual((unix.reactor, unix.fileno), (reactor, 3))
+        inet = AdoptedStreamServerEndpoint(reactor, 3, socket.AF_INET)
+        self.assertIs(leaving_inherited_paths(inet), inet)
+
+    def test_inherited_unix_socket_listened_on_once(self) -> None:
+        """A descriptor that is not open fails the listen; a second listen is refused."""
+        endpoint = InheritedUNIXServerEndpoint(MemoryReactor(), -1)
+        self.failureResultOf(endpoint.listen(Factory()), ValueError)
+        self.failureResultOf(endpoint.listen(Factory()), AlreadyListened)
 
     def test_bad(self) -> None:
         """A descriptor that is not a number, or an unknown family, is a usage error."""
