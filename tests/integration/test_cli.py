@@ -9,6 +9,7 @@ from twisted.trial.unittest import TestCase
 
 from poetry.catalog import load_poem
 from tests.support.processes import CommandProcess, spawn, spawn_txpoetry
+from tests.support.sockets import refusing_port
 
 
 class CommandLineTests(TestCase):
@@ -79,8 +80,7 @@ class CommandLineTests(TestCase):
 
     async def test_get_refused(self) -> None:
         """A fetch from a port with no server exits 1 with one line on stderr."""
-        server, port = await self.serve()
-        await server.stop()
+        port = str(refusing_port(self.addCleanup))
         client = self.spawn("get", "--quiet", port)
         self.assertEqual(await client.ended, 1)
         self.assertEqual(client.out, b"")

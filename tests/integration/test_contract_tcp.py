@@ -7,7 +7,6 @@ refusal by the kernel, real resets (an abort sends RST), and real connect races.
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 from twisted.internet import reactor
@@ -19,6 +18,7 @@ from poetry.address import Address
 from poetry.graceful import GracefulServerService
 from poetry.testing.kits import TCPHarness, over_tcp
 from tests.support.contracts import PoetryContract
+from tests.support.sockets import refusing_port
 
 
 class ContractTCPHarness(TCPHarness):
@@ -26,10 +26,7 @@ class ContractTCPHarness(TCPHarness):
 
     def unused_address(self) -> Address:
         """A loopback port held bound, not listening, until the test ends: connects are refused."""
-        holder = socket.socket()
-        self.addCleanup(holder.close)  # type: ignore[attr-defined]
-        holder.bind(("127.0.0.1", 0))
-        return Address("127.0.0.1", holder.getsockname()[1])
+        return Address("127.0.0.1", refusing_port(self.addCleanup))  # type: ignore[attr-defined]
 
     def keep_service(self, service: GracefulServerService) -> None:
         """Stop ``service`` when the test ends."""

@@ -12,6 +12,7 @@ from poetry.server import PoetryServerFactory
 from poetry.transform_client import transform_poem
 from poetry.transform_server import TransformFactory
 from tests.support import POEM
+from tests.support.sockets import refusing_port
 
 
 class RealServicesTests(TestCase):
@@ -52,10 +53,7 @@ class RealServicesTests(TestCase):
 
     async def test_upstream_down_fails_clients(self) -> None:
         """With upstream down, a proxy client fails (aborted), never getting an empty poem."""
-        upstream = reactor.listenTCP(0, PoetryServerFactory(POEM), interface="127.0.0.1")
-        number = upstream.getHost().port
-        await upstream.stopListening()
-        proxy = self.proxy_for(number)
+        proxy = self.proxy_for(refusing_port(self.addCleanup))
         with self.assertRaises(PartialPoemError) as caught:
             await get_poetry(reactor, "127.0.0.1", proxy, timeout=5)
         self.assertEqual(caught.exception.partial, b"")

@@ -9,6 +9,7 @@ from twisted.trial.unittest import TestCase
 from poetry.client import get_poetry
 from poetry.server import PoetryServerFactory
 from tests.support import POEM
+from tests.support.sockets import refusing_port
 
 
 class RealTCPTests(TestCase):
@@ -33,8 +34,5 @@ class RealTCPTests(TestCase):
 
     async def test_refused(self) -> None:
         """Connecting to a port with no server fails with L{ConnectionRefusedError}."""
-        port = reactor.listenTCP(0, PoetryServerFactory(POEM), interface="127.0.0.1")
-        number = port.getHost().port
-        await port.stopListening()
         with self.assertRaises(ConnectionRefusedError):
-            await get_poetry(reactor, "127.0.0.1", number, timeout=10)
+            await get_poetry(reactor, "127.0.0.1", refusing_port(self.addCleanup), timeout=10)
