@@ -6,6 +6,7 @@ an unknown name fails as a DNS error does; IPv6 spellings are normalised.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -21,10 +22,12 @@ from zope.interface import implementer
 Address = IPv4Address | IPv6Address
 
 
+@functools.lru_cache(maxsize=1024)
 def normalised(host: str) -> str:
     """Return an IP address in its one canonical spelling; a name unchanged (lower-cased).
 
-    C{""} (Twisted's "every IPv4 interface") is C{0.0.0.0}.
+    C{""} (Twisted's "every IPv4 interface") is C{0.0.0.0}. Remembered: the
+    network asks for every segment it moves.
     """
     if host == "":
         return "0.0.0.0"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -24,6 +25,12 @@ def defines(node: ast.AST, name: str) -> ast.AST | None:
         ):
             return child  # a test case made by a kit: in_memory(...), over_tcp(...)
     return None
+
+
+@functools.cache
+def parsed(path: str) -> ast.Module:
+    """Return the syntax tree of the repository's file ``path`` (each file parsed once)."""
+    return ast.parse((ROOT / path).read_text())
 
 
 def references(document: str) -> list[tuple[str, list[str]]]:
@@ -50,7 +57,7 @@ class DocumentationReferenceTests(SynchronousTestCase):
         """Each referenced file defines the referenced class and test (read, not imported)."""
         for document in DOCUMENTS:
             for path, names in references(document):
-                node: ast.AST | None = ast.parse((ROOT / path).read_text())
+                node: ast.AST | None = parsed(path)
                 for name in names:
                     assert node is not None
                     node = defines(node, name)
