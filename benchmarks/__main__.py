@@ -62,6 +62,10 @@ def throughput(
         "txpoetry serve": (["-m", "poetry", "serve", path, "--listen", LISTEN], True),
         "proxy hits": ([], True),
         "minimal Twisted": (["-m", "benchmarks.serve_twisted", path], True),
+        "minimal Twisted, same close": (
+            ["-m", "benchmarks.serve_twisted", path, "--same-close"],
+            True,
+        ),
         "asyncio": (["-m", "benchmarks.serve_asyncio", path], True),
         "C, blocking": ([str(binary), "serve", path], False),
     }
@@ -98,6 +102,7 @@ def throughput(
     fastest = max(peers, key=median.__getitem__)
     ceiling = median[fastest]
     twisted = median["minimal Twisted"]
+    same_close = median["minimal Twisted, same close"]
     uvloop = median.get("asyncio+uvloop")
     rows: list[Row] = [
         (
@@ -130,6 +135,17 @@ def throughput(
                 f"{ours / twisted:.2f}",
                 f"{where}{beside}; median of {rounds} rounds; failures {failures[name]:.0f}"
                 f" (peers {sum(failures[p] for p in peers):.0f})",
+            )
+        )
+        rows.append(
+            (
+                f"{label} vs a Twisted server closing the same way, poems/s",
+                f"{ours:,.0f}",
+                f"{same_close:,.0f} (minimal Twisted, same close)",
+                f"{ours / same_close:.2f}",
+                "what txpoetry adds to the integrity rules' close (half-close, linger switch,"
+                " close at the client's end of input): logging, tracking, limits; the"
+                f" same close costs the minimal server {1 - same_close / twisted:.0%} of its rate",
             )
         )
     one, two = median["serve --workers 1"], median["serve --workers 2"]
@@ -297,8 +313,8 @@ class Trivial(SynchronousTestCase):
 """A trivial test module, written to a temporary directory and run by trial as the floor."""
 
 
-def unit_tier() -> list[Row]:
-    """Wall time of the unit tier against trial running one trivial test."""
+def unit_tier(rounds: int) -> list[Row]:
+    """Wall time of the unit tier against trial running one trivial test, alternately; medians."""
 
     def timed(*names: str, path: str | None = None) -> tuple[float, int]:
         environment = dict(os.environ)
@@ -316,11 +332,15 @@ def unit_tier() -> list[Row]:
         ran = int(done.stdout.split("\nRan ")[1].split()[0])
         return time.perf_counter() - began, ran
 
+    floors, wholes = [], []
     with tempfile.TemporaryDirectory() as floor_directory:
         trivial = Path(floor_directory) / "trivial_floor.py"
         trivial.write_text(TRIVIAL_TEST)
-        floor, _ = timed("trivial_floor", path=floor_directory)
-    whole, count = timed("tests.unit")
+        for _ in range(rounds):
+            floors.append(timed("trivial_floor", path=floor_directory)[0])
+            seconds, count = timed("tests.unit")
+            wholes.append(seconds)
+    floor, whole = statistics.median(floors), statistics.median(wholes)
     return [
         (
             "unit tier, wall s",
@@ -328,7 +348,8 @@ def unit_tier() -> list[Row]:
             f"{floor:.2f} (one trivial test)",
             f"{whole / floor:.2f}",
             f"goal <= 3; the trivial test imports hypothesis and twisted.internet.testing;"
-            f" {count} tests, {count / max(whole - floor, 1e-9):,.0f} tests/s above the floor",
+            f" median of {rounds}, alternating; {count} tests,"
+            f" {count / max(whole - floor, 1e-9):,.0f} tests/s above the floor",
         )
     ]
 
@@ -356,7 +377,7 @@ def main() -> None:
         rows += pacing(clients, seconds)
         if not quick:
             rows += pacing(1_000, seconds)
-    rows += unit_tier()
+    rows += unit_tier(1 if quick else 5)
     header = ("benchmark", "txpoetry", "peer", "ratio", "notes")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
