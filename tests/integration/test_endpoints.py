@@ -91,6 +91,8 @@ class UnixEndpointTests(TestCase):
         cut poem ends like a whole one), and the parent's lock file stayed.
         """
         server = await self.serve("--workers", "2", "--chunk-bytes", "100", "--delay", "0.1")
+        both = await server.line_matching(rb"(?s)listening on unix:.*listening on unix:", True)
+        assert both is not None, server.err  # each worker accepts (until then, clients wait)
         readers = [deferToThread(read_all, socket.AF_UNIX, self.path) for _ in range(6)]
         await deferLater(reactor, 0.3, lambda: None)
         server.transport.signalProcess("TERM")
