@@ -17,6 +17,7 @@ from twisted.application.service import Service
 from twisted.internet.defer import CancelledError, Deferred, TimeoutError, maybeDeferred, succeed
 from twisted.internet.interfaces import (
     IAddress,
+    IDelayedCall,
     IHalfCloseableProtocol,
     IListeningPort,
     IProtocol,
@@ -153,21 +154,28 @@ class ConnectionTracker(Factory):
     ``protocols`` while open), which hands the wrapped protocol the real
     transport. With ``max_connections``, the tracker pauses the port it watches
     once that many connections are open (new clients wait in the listen
-    backlog) and resumes it when one closes. A connection accepted while full
-    (the port's accept loop may take a few more before it pauses) is reset,
-    never closed cleanly.
+    backlog) and resumes it when one closes; with a ``clock``, it also limits
+    the port's batch of accepts again after each batch. A connection accepted
+    while full anyway is reset, never closed cleanly.
     """
 
     noisy = False
     _log = Logger()
 
-    def __init__(self, wrapped: IProtocolFactory, max_connections: int | None = None) -> None:
+    def __init__(
+        self,
+        wrapped: IProtocolFactory,
+        max_connections: int | None = None,
+        clock: IReactorTime | None = None,
+    ) -> None:
         self.wrappedFactory = wrapped
         self.protocols: dict[TrackedProtocol, int] = {}
         self.max_connections = max_connections
+        self._clock = clock
         self._waiting: list[Deferred[None]] = []
         self._port: Any = None
         self._paused = False  # pragma: no mutate (a flag: None is as false)
+        self._clamp_again: IDelayedCall | None = None
 
     def logPrefix(self) -> str:
         """Log as the wrapped factory does."""
@@ -188,6 +196,9 @@ class ConnectionTracker(Factory):
         """Pause and resume ``port`` to keep within the limit (None: stop doing so)."""
         self._port = port
         self._limit_accepts()
+        if port is None and self._clamp_again is not None:
+            self._clamp_again.cancel()
+            self._clamp_again = None
 
     def _limit_accepts(self) -> None:
         """Let the port's next accept loop take no more connections than there is room for.
@@ -195,12 +206,28 @@ class ConnectionTracker(Factory):
         A Twisted TCP port accepts a batch of up to C{numberAccepts} connections
         each time it is readable, and does not look at being paused until the
         batch is over: without this, a burst would go past the limit and the
-        extra clients would be reset instead of waiting in the backlog.
+        extra clients would be reset instead of waiting in the backlog. After a
+        batch the port sets its next batch size itself (the size of that batch,
+        or 20 more), which may be more than the room: so, with a clock, the
+        size is limited again on the reactor's next turn, before the port next
+        accepts.
         """
         if self._port is not None and self.max_connections is not None:
             if hasattr(self._port, "numberAccepts"):
                 room = self.max_connections - len(self.protocols)
                 self._port.numberAccepts = max(1, room)
+
+    def _limit_after_batch(self) -> None:
+        """Once the accept loop now running is over, limit the port's next batch again."""
+        if self._clock is None or self._port is None or self.max_connections is None:
+            return
+        if self._clamp_again is None:
+            self._clamp_again = self._clock.callLater(0, self._after_batch)
+
+    def _after_batch(self) -> None:
+        """Limit the port's next batch again, after its own adjustment."""
+        self._clamp_again = None
+        self._limit_accepts()
 
     @property
     def _full(self) -> bool:
@@ -225,6 +252,7 @@ class ConnectionTracker(Factory):
         """Track a new connection; pause the port once the limit is reached."""
         self.protocols[protocol] = 1  # pragma: no mutate (values never read)
         self._limit_accepts()
+        self._limit_after_batch()
         if self._full and not self._paused and self._port is not None:
             self._paused = True
             self._log.warn(
@@ -283,7 +311,7 @@ class GracefulServerService(Service):
         self.endpoint = endpoint
         self._clock = clock
         self._grace_period = grace_period
-        self.tracker = ConnectionTracker(factory, max_connections)
+        self.tracker = ConnectionTracker(factory, max_connections, clock)
         self.listening: Deferred[IListeningPort] | None = (
             None  # pragma: no mutate (set by startService before any read)
         )

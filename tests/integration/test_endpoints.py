@@ -19,25 +19,12 @@ from twisted.trial.unittest import TestCase
 
 from poetry.catalog import load_poem
 from tests.support.processes import CommandProcess, spawn_txpoetry
+from tests.support.sockets import read_all
 
 TYGER = load_poem("tyger")
 
 SYSTEMD = 'LISTEN_FDS=1 LISTEN_FDNAMES=poetry LISTEN_PID=$$ exec "$0" -m poetry "$@"'
 """Run ``python -m poetry ARGS`` with descriptor 3 passed as systemd passes a socket."""
-
-
-def read_all(family: int, address: object) -> tuple[bytes, str]:
-    """Connect, read to the end; return the bytes and how it ended (``EOF`` or ``reset``)."""
-    with socket.socket(family, socket.SOCK_STREAM) as client:
-        client.settimeout(10)
-        client.connect(address)
-        received = b""
-        try:
-            while data := client.recv(65536):
-                received += data
-        except ConnectionResetError:
-            return received, "reset"
-        return received, "EOF"
 
 
 class UnixEndpointTests(TestCase):

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.defer import Deferred, DeferredList, gatherResults
 from twisted.internet.endpoints import connectProtocol
 from twisted.internet.error import ConnectError, ConnectionLost
 from twisted.internet.interfaces import IHalfCloseableProtocol
@@ -33,6 +33,7 @@ from poetry.connecting import tcp_endpoint
 from poetry.testing.kits import Recorder
 from tests.support import netstring
 from tests.support.processes import CommandProcess, spawn, spawn_twistd, spawn_txpoetry
+from tests.support.sockets import read_all, read_to_end
 
 TYGER = load_poem("tyger")
 
@@ -262,9 +263,41 @@ class IntegrityTests(TestCase):
         for client in clients:
             connectProtocol(tcp_endpoint(reactor, "127.0.0.1", port), client)
         poems = await DeferredList([client.poem for client in clients], consumeErrors=True)
-        self.assertEqual([value for _ok, value in poems], [TYGER] * 4)
+        self.assertEqual([value for _ok, value in poems], [TYGER] * 4, server.err)
         for client in clients:
             client.transport.abortConnection()
+
+    async def test_clients_queued_after_a_short_batch_wait_for_room(self) -> None:
+        """Clients queued while the server holds one connection wait for room; none is reset.
+
+        After a batch of one accept, Twisted's port grows its next batch by 20:
+        the tracker limits it to the room again before the port next accepts.
+        Stopping the server (SIGSTOP) lets five clients queue in the backlog,
+        to be accepted in one batch when it goes on.
+        """
+        server = self.started(
+            spawn_txpoetry(
+                reactor,
+                "serve",
+                "tyger",
+                "--listen",
+                "tcp:0",
+                "--max-connections",
+                "2",
+                "--chunk-bytes",
+                "400",
+                "--delay",
+                "0.2",
+            )
+        )
+        port = await self.port_of(server)
+        first = deferToThread(read_all, socket.AF_INET, ("127.0.0.1", port))
+        await deferLater(reactor, 0.3, lambda: None)  # accepted, alone in its batch
+        server.transport.signalProcess(signal.SIGSTOP)
+        queued = [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]
+        server.transport.signalProcess(signal.SIGCONT)
+        ends = await gatherResults([first, *(deferToThread(read_to_end, q) for q in queued)])
+        self.assertEqual(ends, [(TYGER, "EOF")] * 6, server.err)
 
     async def test_emfile_is_a_reset(self) -> None:
         """Past the real fd limit (a limit set too high), Twisted's own closes are resets.

@@ -18,3 +18,27 @@ def refusing_port(add_cleanup: Callable[..., object]) -> int:
     add_cleanup(holder.close)
     holder.bind(("127.0.0.1", 0))
     return int(holder.getsockname()[1])
+
+
+def read_to_end(client: socket.socket) -> tuple[bytes, str]:
+    """Read a connected ``client`` to its end, then close it; return the bytes and the end.
+
+    The end is ``EOF`` (a clean close) or ``reset``. A blocking read, for a thread.
+    """
+    with client:
+        client.settimeout(30)  # generous: the machine may be busy
+        received = b""
+        try:
+            while data := client.recv(65536):
+                received += data
+        except ConnectionResetError:
+            return received, "reset"
+        return received, "EOF"
+
+
+def read_all(family: int, address: object) -> tuple[bytes, str]:
+    """Connect to ``address``, read to the end; return the bytes and how it ended."""
+    client = socket.socket(family, socket.SOCK_STREAM)
+    client.settimeout(10)
+    client.connect(address)
+    return read_to_end(client)

@@ -224,6 +224,27 @@ class ConnectionLimitTests(SynchronousTestCase):
         for poem in [staying, *waiting]:
             self.failureResultOf(poem)
 
+    def test_clients_arriving_after_a_short_batch_wait(self) -> None:
+        """Clients arriving after a batch shorter than the room wait; none is accepted and reset.
+
+        After a batch that took every waiting client, a TCP port grows its next
+        batch by 20: past the room, unless the tracker clamps it again before
+        the port next accepts.
+        """
+        network = MemoryPoetryNetwork()
+        endpoint = serverFromString(network.reactor, "tcp:10000:interface=127.0.0.1")
+        slow = SlowPoetryFactory(POEM, len(POEM) // 2 + 1, 1.0, network.reactor)
+        service = GracefulServerService(endpoint, slow, network.reactor, max_connections=2)
+        service.startService()
+        first = get_poetry(network.reactor, "127.0.0.1", 10000)
+        network.flush()  # a batch of one, with room for two
+        later = [get_poetry(network.reactor, "127.0.0.1", 10000) for _ in range(3)]
+        network.flush()
+        self.assertEqual(network.open_connections, 2)
+        network.advance(2)  # each client, accepted as room is made, gets its two chunks
+        self.assertEqual([self.successResultOf(p) for p in [first, *later]], [POEM] * 4)
+        self.successResultOf(service.stopService())
+
     def test_wrapped_factory_gets_the_client_address(self) -> None:
         """The served protocol is built for the client's address."""
         counting = CountingFactory(PoetryServerFactory(POEM))
