@@ -1,7 +1,8 @@
 """Listen on a UNIX socket another process bound and owns: a worker's parent, or systemd.
 
 Twisted adopts an inherited UNIX listening socket as a C{twisted.internet.unix.Port},
-which removes the socket's path when it stops listening, as if it had bound it.
+which, when it stops listening, shuts the socket down and removes its path, as if it
+had bound it (an inherited TCP socket is only closed).
 For an inherited socket that is wrong: the owner removes the path (or, for
 systemd, keeps it to activate the service again). With several workers it was
 worse: the first worker to stop removed the path, the others failed to, and the
@@ -22,7 +23,14 @@ from zope.interface import implementer
 
 
 class InheritedUNIXPort(unix.Port):
-    """A UNIX listening port on an inherited socket: it leaves the socket's path to its owner."""
+    """A UNIX listening port on an inherited socket: the socket and its path are its owner's.
+
+    Stopping closes this process's copy only: no C{shutdown()}, which would
+    stop the socket for every process sharing it (systemd's copy, the other
+    workers'), as Twisted already does for an inherited TCP socket.
+    """
+
+    _shouldShutdown = False
 
     def connectionLost(self, reason: Failure) -> None:
         """Close the socket; do not remove its path."""

@@ -126,7 +126,7 @@ class SystemdEndpointTests(TestCase):
         self.assertEqual(await server.ended, 0, server.err)
 
     async def test_socket_activation_keeps_a_unix_path(self) -> None:
-        """A UNIX socket passed by systemd serves; stopping leaves its path to systemd."""
+        """A UNIX socket passed by systemd serves; stopping leaves the socket and path to systemd."""
         directory = tempfile.mkdtemp()
         path = os.path.join(directory, "poetry.sock")
         listening = socket.socket(socket.AF_UNIX)
@@ -151,3 +151,5 @@ class SystemdEndpointTests(TestCase):
         self.assertEqual(await deferToThread(read_all, socket.AF_UNIX, path), (TYGER, "EOF"))
         self.assertEqual(await server.stop(), 0, server.err)
         self.assertTrue(os.path.exists(path))
+        with socket.socket(socket.AF_UNIX) as later:  # the next activation's first client
+            later.connect(path)  # queued on systemd's socket, not refused
