@@ -80,8 +80,13 @@ def is_worker() -> bool:
 
 
 def become_worker() -> None:
-    """Ignore SIGINT (the parent passes a Ctrl-C on as SIGTERM); die with the parent (Linux)."""
+    """Ignore SIGINT (the parent passes a Ctrl-C on as SIGTERM); die with the parent (Linux).
+
+    A worker starts with SIGINT blocked (L{spawn_worker}): one that arrived
+    meanwhile is dropped here, once ignored, instead of interrupting the start.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _terminate_with_parent(int(os.environ.get(WORKER_ENVIRONMENT, "0")))
 
 
@@ -227,17 +232,24 @@ def spawn_worker(reactor: Any) -> Spawn:
 
     A worker gets this process's environment with L{WORKER_ENVIRONMENT} set,
     shares its stderr (where the logs go), and inherits the listening socket's
-    descriptor under the same number.
+    descriptor under the same number. It starts with SIGINT blocked, until it
+    ignores it (L{become_worker}): Twisted gives a child the default action
+    for a signal its parent ignores, but keeps the parent's mask, so a Ctrl-C
+    while a worker starts does not interrupt it with a traceback.
     """
 
     def spawn(worker: ProcessProtocol, argv: Sequence[str], descriptor: int) -> Any:
         environment = {**os.environ, WORKER_ENVIRONMENT: str(os.getpid())}
-        return reactor.spawnProcess(
-            worker,
-            sys.executable,
-            [sys.executable, *argv],
-            env=environment,
-            childFDs={0: "w", 1: "r", 2: 2, descriptor: descriptor},
-        )
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return reactor.spawnProcess(
+                worker,
+                sys.executable,
+                [sys.executable, *argv],
+                env=environment,
+                childFDs={0: "w", 1: "r", 2: 2, descriptor: descriptor},
+            )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     return spawn

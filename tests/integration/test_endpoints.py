@@ -126,7 +126,7 @@ class SystemdEndpointTests(TestCase):
         self.assertEqual(await server.ended, 0, server.err)
 
     async def test_socket_activation_keeps_a_unix_path(self) -> None:
-        """A UNIX socket passed by systemd serves; stopping leaves the socket and path to systemd."""
+        """A UNIX socket passed by systemd serves; stopping leaves socket and path to systemd."""
         directory = tempfile.mkdtemp()
         path = os.path.join(directory, "poetry.sock")
         listening = socket.socket(socket.AF_UNIX)

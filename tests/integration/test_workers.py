@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import sys
 
 from twisted.internet import reactor
@@ -21,6 +22,7 @@ from poetry.catalog import load_poem
 from poetry.client import get_poetry
 from poetry.connecting import tcp_endpoint
 from poetry.testing.kits import Recorder
+from poetry.workers import spawn_worker
 from tests.integration.test_integrity import SLOW_TYGER, outcome
 from tests.support.processes import CommandProcess, spawn
 
@@ -99,6 +101,27 @@ class WorkerTests(TestCase):
         self.assertEqual(await self.outcomes(results), ["whole"] * 4)
         self.assertEqual(await server.ended, 0, server.err)
         self.assertNotIn(b"grace period", server.err)
+
+    async def test_worker_starts_with_sigint_blocked(self) -> None:
+        """A worker process starts with SIGINT blocked; its parent's own mask is left as it was."""
+        holder = socket.socket()
+        self.addCleanup(holder.close)
+        child = CommandProcess()
+        script = (
+            "import signal; print(signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))"
+        )
+        spawn_worker(reactor)(child, ["-c", script], holder.fileno())
+        self.assertEqual(await child.ended, 0, child.err)
+        self.assertEqual(child.out, b"True\n")
+        self.assertNotIn(signal.SIGINT, signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+    async def test_ctrl_c_while_workers_start(self) -> None:
+        """Ctrl-C just as the server is up, its workers still starting: no traceback, status 0."""
+        server = self.started(spawn_workers("--listen", "tcp:0", "tyger"))
+        await server.line_matching(rb"listening on 127\.0\.0\.1:(\d+)$")
+        os.killpg(server.transport.pid, signal.SIGINT)
+        self.assertEqual(await server.ended, 0, server.err)
+        self.assertNotIn(b"Traceback", server.err)
 
     async def test_dead_worker_restarted(self) -> None:
         """A worker killed is logged and started again; clients are served all along."""

@@ -394,6 +394,8 @@ class WorkerSignalTests(SynchronousTestCase):
         """SIGINT is ignored from the start; on shutdown only SIGTERM ends the grace period."""
         installed: dict[int, Any] = {}
         self.patch(signal, "signal", lambda signum, handler: installed.__setitem__(signum, handler))
+        masks: list[tuple[int, set[int]]] = []
+        self.patch(signal, "pthread_sigmask", lambda how, mask: masks.append((how, set(mask))))
         self.patch(
             workers, "_terminate_with_parent", lambda parent: installed.setdefault(0, parent)
         )
@@ -403,6 +405,7 @@ class WorkerSignalTests(SynchronousTestCase):
         args = build_parser().parse_args(["serve", "--listen", "tcp:0"])
         result = ensureDeferred(args.run(reactor, args, io.BytesIO(), io.StringIO()))
         self.assertEqual(installed, {signal.SIGINT: signal.SIG_IGN, 0: 42})
+        self.assertEqual(masks, [(signal.SIG_UNBLOCK, {signal.SIGINT})])  # once ignored
         begin_shutdown(reactor)
         self.assertEqual(installed[signal.SIGINT], signal.SIG_IGN)
         self.assertIsNot(installed[signal.SIGTERM], signal.SIG_IGN)
