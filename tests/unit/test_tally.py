@@ -70,6 +70,30 @@ class TallyTests(SynchronousTestCase):
             counter.flush()
         self.assertEqual([formatEvent(e) for e in events], ["poems served: 1 (1 bytes) in 4.0 s"])
 
+    def test_period_runs_from_its_first_event(self) -> None:
+        """A period begun late on the clock is not over until its length has passed since then."""
+        clock = Clock()
+        counter = tally(clock)
+        clock.advance(100)  # the first event comes long after the clock's start
+        with captured_events() as events:
+            counter.count(1)
+            clock.advance(9.9)  # just short of a period since that event
+            counter.count(1)
+            self.assertEqual(events.named("tally"), [])
+            clock.advance(0.1)  # the period that began with the first event is over
+            counter.count(1)
+        [summary] = events.named("tally")
+        self.assertEqual((summary["count"], summary["seconds"]), (2, 10.0))
+
+    def test_size_defaults_to_no_bytes(self) -> None:
+        """An event counted without a size is counted with no bytes."""
+        counter = tally(Clock())
+        counter.count()
+        with captured_events() as events:
+            counter.flush()
+        [summary] = events.named("tally")
+        self.assertEqual((summary["count"], summary["bytes"]), (1, 0))
+
 
 class ServerTallyTests(SynchronousTestCase):
     """With a tally, the fast server counts poems served instead of logging each at info."""

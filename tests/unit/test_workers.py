@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import io
 import os
 import signal
@@ -43,7 +44,12 @@ from poetry.workers import (
     is_worker,
     restart_delay,
 )
-from tests.support import assert_no_delayed_calls, begin_shutdown, connect_server
+from tests.support import (
+    assert_no_delayed_calls,
+    begin_shutdown,
+    captured_events,
+    connect_server,
+)
 
 
 class FakeProcess:
@@ -73,6 +79,10 @@ class FakeSpawner:
     def end(self, index: int, reason: Exception) -> None:
         """End the ``index``-th worker started, for ``reason``."""
         self.started[index][0].processEnded(Failure(reason))
+
+
+PR_SET_PDEATHSIG = 1
+"""The C{prctl} option that sets the signal a process gets when its parent dies (Linux)."""
 
 
 def killed() -> ProcessTerminated:
@@ -118,6 +128,28 @@ class WorkerPoolTests(SynchronousTestCase):
         self.assertEqual(self.pool.running[0][1].pid, 102)
         self.stop_all()
 
+    def test_death_logged(self) -> None:
+        """A worker's death is logged with its index, pid, how it ended and the restart delay."""
+        with captured_events() as events:
+            self.spawner.end(1, killed())
+        [death] = events.named("worker-restarted")
+        self.assertEqual(
+            (death["index"], death["pid"], death["why"], death["delay"]),
+            (1, 101, "killed by signal 9", 0.5),
+        )
+        self.clock.advance(0.5)  # the restart delay
+        self.stop_all()
+
+    def test_start_logged(self) -> None:
+        """A worker started again is logged with its index and its new pid."""
+        self.spawner.end(0, killed())
+        with captured_events() as events:
+            self.clock.advance(0.5)  # the restart delay
+        self.assertEqual(
+            [(e["index"], e["pid"]) for e in events.named("worker-started")], [(0, 102)]
+        )
+        self.stop_all()
+
     def test_crash_loop_backs_off(self) -> None:
         """Each death in a row doubles the delay; one after a stable run starts afresh."""
         delays = []
@@ -132,6 +164,19 @@ class WorkerPoolTests(SynchronousTestCase):
         delays.append(events[0]["delay"])
         self.clock.advance(events[0]["delay"])  # the next restart delay
         self.assertEqual(delays, [0.5, 1.0, 2.0, 0.5])
+        self.stop_all()
+
+    def test_stable_run_measured_from_the_workers_start(self) -> None:
+        """A worker restarted late in the pool's life that dies at once is in a crash loop."""
+        self.clock.advance(100)  # both workers have been up long enough
+        delays = []
+        for _ in range(2):
+            with captured_events() as events:
+                self.spawner.end(-1 if len(self.spawner.started) > 2 else 0, killed())
+            [death] = events.named("worker-restarted")
+            delays.append(death["delay"])
+            self.clock.advance(death["delay"])  # the restart delay
+        self.assertEqual(delays, [0.5, 1.0])
         self.stop_all()
 
     def test_stop_terminates_and_waits(self) -> None:
@@ -211,6 +256,21 @@ class HelperTests(SynchronousTestCase):
         self.assertEqual(how_it_ended(Failure(killed())), "killed by signal 9")
         self.assertEqual(how_it_ended(Failure(ProcessTerminated(3))), "exited with status 3")
 
+    def test_how_any_other_failure_ended(self) -> None:
+        """A failure that is not a process's end is described too, with no status known."""
+        self.assertEqual(how_it_ended(Failure(ValueError())), "exited with status None")
+
+    def test_unshareable_port_named(self) -> None:
+        """A port that cannot be shared is named in the error."""
+
+        class Port:
+            def getHost(self) -> object:
+                return "somewhere else"
+
+        with self.assertRaises(ValueError) as raised:
+            family_name(Port())  # type: ignore[arg-type]
+        self.assertIn("somewhere else", str(raised.exception))
+
     def test_is_worker(self) -> None:
         """A worker knows it is one from its environment."""
         self.assertFalse(is_worker())
@@ -253,6 +313,12 @@ class AdoptedEndpointTests(SynchronousTestCase):
         """A descriptor that is not a number, or an unknown family, is a usage error."""
         for text in ("adopted:x:INET", "adopted:7:IPX", "adopted:7"):
             self.assertRaises(UsageError, server_endpoint, MemoryReactor(), text)
+
+    def test_unknown_family_named(self) -> None:
+        """The usage error for an unknown family names it."""
+        with self.assertRaises(UsageError) as raised:
+            server_endpoint(MemoryReactor(), "adopted:7:IPX")
+        self.assertIn("family 'IPX'", str(raised.exception))
 
 
 class WorkerArgvTests(SynchronousTestCase):
@@ -315,6 +381,7 @@ class WorkersReactor(MemoryReactorClock):
         self.refuse = refuse
         self.port = PortStub()
         self.spawned: list[tuple[Any, ...]] = []
+        self.protocols: list[Any] = []
         self.processes: list[FakeProcess] = []
 
     def listenTCP(self, port: int, factory: Any, backlog: int = 50, interface: str = "") -> Any:
@@ -327,6 +394,7 @@ class WorkersReactor(MemoryReactorClock):
     def spawnProcess(self, protocol: Any, executable: str, args: list[str], **kw: Any) -> Any:
         """Record the process; return its transport."""
         self.spawned.append((executable, args, kw["env"][WORKER_ENVIRONMENT], kw["childFDs"]))
+        self.protocols.append(protocol)
         self.processes.append(FakeProcess(200 + len(self.spawned)))
         return self.processes[-1]
 
@@ -360,6 +428,15 @@ class ServeWithWorkersTests(SynchronousTestCase):
         )
         self.assertIn("adopted:9:INET", args)
         self.assertEqual((parent, fds), (str(os.getpid()), {0: "w", 1: "r", 2: 2, 9: 9}))
+
+    def test_each_worker_reports_to_the_pool(self) -> None:
+        """Each worker process is spawned with its own protocol, which tells the pool it ended."""
+        reactor = WorkersReactor()
+        self.run_workers(reactor)
+        self.assertEqual(
+            [(type(p), p.index) for p in reactor.protocols],
+            [(workers.WorkerProcess, 0), (workers.WorkerProcess, 1)],
+        )
 
     def test_parent_accepts_nothing(self) -> None:
         """Should the parent's port accept a connection anyway, it is reset."""
@@ -410,3 +487,62 @@ class WorkerSignalTests(SynchronousTestCase):
         self.assertEqual(installed[signal.SIGINT], signal.SIG_IGN)
         self.assertIsNot(installed[signal.SIGTERM], signal.SIG_IGN)
         self.assertNoResult(result)
+
+    def test_outside_a_worker_no_parent(self) -> None:
+        """Without the parent's pid in the environment, there is no parent to die with (0)."""
+        parents: list[int] = []
+        self.patch(signal, "signal", lambda signum, handler: None)
+        self.patch(workers, "_terminate_with_parent", parents.append)
+        self.assertFalse(is_worker())
+        workers.become_worker()
+        self.assertEqual(parents, [0])
+
+
+class FakeLibc:
+    """The C library as C{ctypes} loads it: it records the C{prctl} calls made to it."""
+
+    def __init__(self) -> None:
+        self.prctl_calls: list[tuple[int, int]] = []
+
+    def prctl(self, option: int, value: int) -> int:
+        """Record the call; succeed."""
+        self.prctl_calls.append((option, value))
+        return 0
+
+
+class TerminateWithParentTests(SynchronousTestCase):
+    """A worker asks Linux for SIGTERM when its parent dies, and ends if it already has."""
+
+    def setUp(self) -> None:
+        """A fake C library, a parent of pid 42, and a record of the signals sent."""
+        self.libc = FakeLibc()
+        self.patch(ctypes, "CDLL", lambda name, use_errno=False: self.libc)
+        self.parent = 42
+        self.patch(os, "getppid", lambda: self.parent)
+        self.kills: list[tuple[int, int]] = []
+        self.patch(os, "kill", lambda pid, signum: self.kills.append((pid, signum)))
+
+    def test_asks_for_sigterm_when_the_parent_dies(self) -> None:
+        """The worker sets its parent-death signal to SIGTERM, and lives on with its parent."""
+        workers._terminate_with_parent(42)
+        self.assertEqual(self.libc.prctl_calls, [(PR_SET_PDEATHSIG, signal.SIGTERM)])
+        self.assertEqual(self.kills, [])
+
+    def test_parent_already_gone(self) -> None:
+        """A worker whose parent died before it asked sends itself SIGTERM."""
+        self.parent = 1  # the worker has been handed to init
+        workers._terminate_with_parent(42)
+        self.assertEqual(self.kills, [(os.getpid(), signal.SIGTERM)])
+
+    def test_no_parent_known(self) -> None:
+        """Without a parent's pid (0), the worker does not check for its parent."""
+        self.parent = 1
+        workers._terminate_with_parent(0)
+        self.assertEqual(self.kills, [])
+
+    def test_without_prctl(self) -> None:
+        """Where the C library has no C{prctl} (not Linux), the worker carries on as it is."""
+        self.patch(ctypes, "CDLL", lambda name, use_errno=False: object())
+        self.parent = 1
+        workers._terminate_with_parent(42)
+        self.assertEqual(self.kills, [])
