@@ -95,16 +95,10 @@ class SystemdEndpointTests(TestCase):
 
     timeout = 60
 
-    async def test_socket_activation(self) -> None:
-        """The passed socket serves the poem; past the grace period cut clients see a reset."""
-        listening = socket.socket()
-        self.addCleanup(listening.close)
-        listening.bind(("127.0.0.1", 0))
-        listening.listen(16)
-        port = listening.getsockname()[1]
+    def activate(self, listening: socket.socket, domain: str, *args: str) -> CommandProcess:
+        """Run ``serve tyger ARGS`` on ``listening``, passed as descriptor 3 as systemd does."""
         argv = ["/bin/sh", "-c", SYSTEMD, sys.executable, "serve", "tyger"]
-        argv += ["--listen", "systemd:domain=INET:index=0", "--chunk-bytes", "400"]
-        argv += ["--delay", "0.5", "--grace", "0.2"]
+        argv += ["--listen", f"systemd:domain={domain}:index=0", *args]
         server = CommandProcess()
         reactor.spawnProcess(
             server,
@@ -114,6 +108,18 @@ class SystemdEndpointTests(TestCase):
             childFDs={0: "w", 1: "r", 2: "r", 3: listening.fileno()},
         )
         self.addCleanup(server.stop)
+        return server
+
+    async def test_socket_activation(self) -> None:
+        """The passed socket serves the poem; past the grace period cut clients see a reset."""
+        listening = socket.socket()
+        self.addCleanup(listening.close)
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(16)
+        port = listening.getsockname()[1]
+        server = self.activate(
+            listening, "INET", "--chunk-bytes", "400", "--delay", "0.5", "--grace", "0.2"
+        )
         line = await server.line_matching(rb"^listening on 127\.0\.0\.1:(\d+)$")
         assert line is not None, server.err
         self.assertEqual(int(line.group(1)), port)
@@ -135,17 +141,7 @@ class SystemdEndpointTests(TestCase):
         self.addCleanup(listening.close)
         listening.bind(path)
         listening.listen(16)
-        argv = ["/bin/sh", "-c", SYSTEMD, sys.executable, "serve", "tyger"]
-        argv += ["--listen", "systemd:domain=UNIX:index=0"]
-        server = CommandProcess()
-        reactor.spawnProcess(
-            server,
-            argv[0],
-            argv,
-            env=dict(os.environ),
-            childFDs={0: "w", 1: "r", 2: "r", 3: listening.fileno()},
-        )
-        self.addCleanup(server.stop)
+        server = self.activate(listening, "UNIX")
         line = await server.line_matching(rb"^listening on (.*)$")
         assert line is not None, server.err
         self.assertEqual(await deferToThread(read_all, socket.AF_UNIX, path), (TYGER, "EOF"))
