@@ -111,6 +111,13 @@ class ListenDescriptionTests(SynchronousTestCase):
         [(_port, _factory, _backlog, interface)] = reactor.tcpServers
         self.assertEqual(interface, "::1")
 
+    def test_positional_interface_kept(self) -> None:
+        """An interface given by position, Twisted's C{tcp:PORT:INTERFACE}, is listened on."""
+        reactor = MemoryReactor()
+        server_endpoint(reactor, "tcp:7:10.0.0.1").listen(Factory())
+        [(port, _factory, _backlog, interface)] = reactor.tcpServers
+        self.assertEqual((port, interface), (7, "10.0.0.1"))
+
     def test_other_endpoints_untouched(self) -> None:
         """Non-TCP endpoints are passed through."""
         self.assertEqual(listen_description("unix:/tmp/poetry.sock"), "unix:/tmp/poetry.sock")
@@ -194,6 +201,11 @@ class ListensAtTests(SynchronousTestCase):
         self.assertTrue(listens_at("tcp:7:interface=10.0.0.1", Address("10.0.0.1", 7)))
         self.assertFalse(listens_at("tcp:7", Address("127.0.0.2", 7)))
         self.assertFalse(listens_at("tcp:7", Address("10.0.0.1", 7)))
+
+    def test_positional_interface(self) -> None:
+        """An interface given by position is the one listened on, not loopback."""
+        self.assertTrue(listens_at("tcp:7:10.0.0.1", Address("10.0.0.1", 7)))
+        self.assertFalse(listens_at("tcp:7:10.0.0.1", Address("127.0.0.1", 7)))
 
     def test_free_port_and_other_endpoints(self) -> None:
         """A free port (0), and an endpoint that is not TCP, are never a given address."""
