@@ -253,12 +253,17 @@ def listening_address(port: IListeningPort) -> Address:
 
 
 def address_name(address: IAddress) -> str:
-    """Name ``address`` as HOST:PORT, a UNIX socket as ``unix:PATH`` (else as Twisted prints it)."""
+    """Name ``address`` as HOST:PORT, a UNIX socket as ``unix:PATH`` (else as Twisted prints it).
+
+    A UNIX socket without a path (a client's end, as a server sees its peer) is
+    ``unix:(unnamed)``, not ``unix:None``.
+    """
     if isinstance(address, IPv4Address | IPv6Address):
         return str(Address(address.host, address.port))
     if isinstance(address, UNIXAddress):
-        name = address.name
-        return f"unix:{name.decode(errors='replace') if isinstance(name, bytes) else name}"
+        if address.name is None:  # the client's end of a UNIX connection has no path
+            return "unix:(unnamed)"
+        return f"unix:{address.name.decode(errors='replace')}"
     return str(address)
 
 
