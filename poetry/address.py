@@ -174,7 +174,7 @@ def listens_at(text: str, address: Address) -> bool:
     tcp = _tcp_port_and_interface(listen_description(text))
     if tcp is None or not tcp[0].isdigit() or not 0 < int(tcp[0]) == address.port:
         return False
-    interface = _ip(tcp[1]) if tcp[1] else None
+    interface = _ip(tcp[1]) if tcp[1] else None  # pragma: no mutate (equivalent: _ip("") is None)
     host = _ip(address.host)
     if interface is None:
         return False
