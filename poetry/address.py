@@ -107,26 +107,32 @@ def listen_description(text: str) -> str:
     """Return the endpoint description to listen on for ``text``.
 
     A bare port number means TCP on 127.0.0.1; a ``tcp``/``tcp6`` endpoint that
-    names no interface is bound to loopback (give ``interface=0.0.0.0`` to listen
-    on every interface). An IPv6 interface may be given with plain colons.
+    gives no interface, named or by position, is bound to loopback (give
+    ``interface=0.0.0.0`` to listen on every interface). An IPv6 interface may
+    be given with plain colons after ``interface=``.
     """
     if text.isdigit():
         text = f"tcp:{text}"
-    kind = text.split(":", 1)[0]
-    if kind in _LOOPBACK and "interface=" not in text:
-        text = f"{text}:interface={_LOOPBACK[kind]}"
-    return _escape_interface(text)
+    text = _escape_interface(text)
+    tcp = _tcp_port_and_interface(text)
+    if tcp is not None and tcp[1] is None:
+        text = f"{text}:interface={_LOOPBACK[text.partition(':')[0]]}"
+    return text
 
 
-def _tcp_port_and_interface(description: str) -> tuple[str, str] | None:
-    """Return the port and interface, as given, of a ``tcp``/``tcp6`` description (else None)."""
+def _tcp_port_and_interface(description: str) -> tuple[str, str | None] | None:
+    """Return the port and interface, as given, of a ``tcp``/``tcp6`` description (else None).
+
+    The interface is named (``interface=``) or the second positional part (Twisted's
+    ``tcp:PORT:INTERFACE``); it is None if the description gives none.
+    """
     kind, *parts = (part.replace("\\:", ":") for part in _UNESCAPED_COLON.split(description))
     if kind not in _LOOPBACK:
         return None
     positional = [part for part in parts if "=" not in part]
     named = dict(part.split("=", 1) for part in parts if "=" in part)
     port = named.get("port", positional[0] if positional else "0")
-    return port, named.get("interface", positional[1] if len(positional) > 1 else "")
+    return port, named.get("interface", positional[1] if len(positional) > 1 else None)
 
 
 def _check_tcp(description: str) -> None:
@@ -168,7 +174,8 @@ def listens_at(text: str, address: Address) -> bool:
     tcp = _tcp_port_and_interface(listen_description(text))
     if tcp is None or not tcp[0].isdigit() or not 0 < int(tcp[0]) == address.port:
         return False
-    interface, host = _ip(tcp[1]), _ip(address.host)
+    interface = _ip(tcp[1]) if tcp[1] else None  # pragma: no mutate (equivalent: _ip("") is None)
+    host = _ip(address.host)
     if interface is None:
         return False
     if interface == host:
@@ -180,7 +187,7 @@ def listens_at(text: str, address: Address) -> bool:
 
 def with_default_backlog(description: str) -> str:
     """Return ``description`` with L{DEFAULT_BACKLOG} unless it sets a backlog or takes none."""
-    kind = description.split(":", 1)[0]
+    kind = description.partition(":")[0]
     if kind in _BACKLOG_KINDS and "backlog=" not in description:
         return f"{description}:backlog={DEFAULT_BACKLOG}"
     return description
@@ -246,12 +253,17 @@ def listening_address(port: IListeningPort) -> Address:
 
 
 def address_name(address: IAddress) -> str:
-    """Name ``address`` as HOST:PORT, a UNIX socket as ``unix:PATH`` (else as Twisted prints it)."""
+    """Name ``address`` as HOST:PORT, a UNIX socket as ``unix:PATH`` (else as Twisted prints it).
+
+    A UNIX socket without a path (a client's end, as a server sees its peer) is
+    ``unix:(unnamed)``, not ``unix:None``.
+    """
     if isinstance(address, IPv4Address | IPv6Address):
         return str(Address(address.host, address.port))
     if isinstance(address, UNIXAddress):
-        name = address.name
-        return f"unix:{name.decode(errors='replace') if isinstance(name, bytes) else name}"
+        if address.name is None:  # the client's end of a UNIX connection has no path
+            return "unix:(unnamed)"
+        return f"unix:{address.name.decode(errors='replace')}"
     return str(address)
 
 

@@ -33,6 +33,11 @@ class ParseAddressTests(SynchronousTestCase):
         """A bracketed IPv6 host loses its brackets."""
         self.assertEqual(parse_address("[::1]:10000"), Address("::1", 10000))
 
+    def test_lowest_and_highest_ports(self) -> None:
+        """Ports 1 and 65535 are ports."""
+        self.assertEqual(parse_address("example.org:1"), Address("example.org", 1))
+        self.assertEqual(parse_address("[::1]:65535"), Address("::1", 65535))
+
     def test_formats_back(self) -> None:
         """An address prints as HOST:PORT, with brackets around an IPv6 host."""
         self.assertEqual(str(Address("::1", 7)), "[::1]:7")
@@ -46,7 +51,7 @@ class ParseAddressTests(SynchronousTestCase):
 
     def test_bad_ports(self) -> None:
         """Ports that are not numbers from 1 to 65535 are usage errors naming the port."""
-        for text in ["0", "65536", "host:", "host:http", "[::1]:0"]:
+        for text in ["0", "65536", "host:", "host:http", "[::1]:0", "[::1]:10]"]:
             error = self.assertRaises(UsageError, parse_address, text)
             self.assertIn("bad port", str(error), text)
 
@@ -58,6 +63,7 @@ class ParseAddressTests(SynchronousTestCase):
     def test_unbracketed_ipv6(self) -> None:
         """An IPv6 host without brackets is ambiguous and refused."""
         self.assertBadAddress("::1:10000")
+        self.assertBadAddress("2001:db8::1:10000")
 
     def test_missing_host(self) -> None:
         """An address with an empty host is refused."""
@@ -80,6 +86,12 @@ class ListenDescriptionTests(SynchronousTestCase):
     def test_tcp6_without_interface_is_loopback(self) -> None:
         """tcp6:PORT listens on ::1."""
         self.assertEqual(listen_description("tcp6:0"), "tcp6:0:interface=\\:\\:1")
+
+    def test_tcp_with_other_parameters_is_loopback(self) -> None:
+        """tcp:PORT with other parameters but no interface listens on 127.0.0.1."""
+        self.assertEqual(
+            listen_description("tcp:0:backlog=5"), "tcp:0:backlog=5:interface=127.0.0.1"
+        )
 
     def test_bare_port(self) -> None:
         """A bare port number is TCP on 127.0.0.1."""
@@ -111,6 +123,13 @@ class ListenDescriptionTests(SynchronousTestCase):
         [(_port, _factory, _backlog, interface)] = reactor.tcpServers
         self.assertEqual(interface, "::1")
 
+    def test_positional_interface_kept(self) -> None:
+        """An interface given by position, Twisted's C{tcp:PORT:INTERFACE}, is listened on."""
+        reactor = MemoryReactor()
+        server_endpoint(reactor, "tcp:7:10.0.0.1").listen(Factory())
+        [(port, _factory, _backlog, interface)] = reactor.tcpServers
+        self.assertEqual((port, interface), (7, "10.0.0.1"))
+
     def test_other_endpoints_untouched(self) -> None:
         """Non-TCP endpoints are passed through."""
         self.assertEqual(listen_description("unix:/tmp/poetry.sock"), "unix:/tmp/poetry.sock")
@@ -121,6 +140,20 @@ class ListenDescriptionTests(SynchronousTestCase):
             UsageError, server_endpoint, MemoryReactor(), "tcp:0:interface=foo"
         )
         self.assertIn("interface 'foo' is not an IP address", str(error))
+
+    def test_doubled_equals_sign(self) -> None:
+        """C{interface==ADDRESS} is refused naming the value, which starts with the second '='."""
+        error = self.assertRaises(
+            UsageError, server_endpoint, MemoryReactor(), "tcp:7:interface==10.0.0.1"
+        )
+        self.assertIn("interface '=10.0.0.1' is not an IP address", str(error))
+
+    def test_highest_port(self) -> None:
+        """Port 65535 may be listened on."""
+        reactor = MemoryReactor()
+        server_endpoint(reactor, "tcp:65535").listen(Factory())
+        [(port, _factory, _backlog, _interface)] = reactor.tcpServers
+        self.assertEqual(port, 65535)
 
     def test_port_out_of_range(self) -> None:
         """A TCP port over 65535 is a usage error, before listening."""
@@ -173,6 +206,10 @@ class ListensAtTests(SynchronousTestCase):
         self.assertTrue(listens_at("10002", Address("127.0.0.1", 10002)))
         self.assertTrue(listens_at("tcp:10002", Address("localhost", 10002)))
 
+    def test_port_one(self) -> None:
+        """Port 1, the lowest, is a port like any other."""
+        self.assertTrue(listens_at("tcp:1", Address("127.0.0.1", 1)))
+
     def test_other_port(self) -> None:
         """Another port is another server."""
         self.assertFalse(listens_at("10002", Address("127.0.0.1", 10003)))
@@ -194,6 +231,15 @@ class ListensAtTests(SynchronousTestCase):
         self.assertTrue(listens_at("tcp:7:interface=10.0.0.1", Address("10.0.0.1", 7)))
         self.assertFalse(listens_at("tcp:7", Address("127.0.0.2", 7)))
         self.assertFalse(listens_at("tcp:7", Address("10.0.0.1", 7)))
+
+    def test_positional_interface(self) -> None:
+        """An interface given by position is the one listened on, not loopback."""
+        self.assertTrue(listens_at("tcp:7:10.0.0.1", Address("10.0.0.1", 7)))
+        self.assertFalse(listens_at("tcp:7:10.0.0.1", Address("127.0.0.1", 7)))
+
+    def test_interface_not_an_address(self) -> None:
+        """An interface that is not an IP address (refused when listening) is no address."""
+        self.assertFalse(listens_at("tcp:7:interface=foo", Address("127.0.0.1", 7)))
 
     def test_free_port_and_other_endpoints(self) -> None:
         """A free port (0), and an endpoint that is not TCP, are never a given address."""

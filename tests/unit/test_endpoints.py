@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from twisted.internet.address import UNIXAddress
+from twisted.internet.address import HostnameAddress, UNIXAddress
 from twisted.internet.testing import MemoryReactor
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.address import address_name, server_endpoint
+from poetry.address import address_name, listening_address, server_endpoint
 from poetry.commands.servers import listening_line
 from poetry.errors import UsageError
 
@@ -27,6 +27,24 @@ class EndpointNameTests(SynchronousTestCase):
         self.assertEqual(address_name(UNIXAddress(b"/run/poetry.sock")), "unix:/run/poetry.sock")
         self.assertEqual(address_name(UNIXAddress("/run/p.sock")), "unix:/run/p.sock")
 
+    def test_unnamed_unix_socket(self) -> None:
+        """The client's end of a UNIX connection, which has no path, is named as unnamed."""
+        self.assertEqual(address_name(UNIXAddress(None)), "unix:(unnamed)")
+
+    def test_undecodable_unix_path(self) -> None:
+        """Bytes of a path that are not UTF-8 are replaced, not an error."""
+        self.assertEqual(address_name(UNIXAddress(b"/run/\xffp.sock")), "unix:/run/\ufffdp.sock")
+
+    def test_other_address_name(self) -> None:
+        """An address neither TCP nor UNIX is named as Twisted prints it."""
+        address = HostnameAddress(b"example.org", 7)
+        self.assertEqual(address_name(address), str(address))
+
+    def test_listening_address_needs_tcp(self) -> None:
+        """The TCP address of a port listening on a UNIX socket is a type error naming it."""
+        error = self.assertRaises(TypeError, listening_address, UnixPort())
+        self.assertIn("not listening on TCP: UNIXAddress(", str(error))
+
     def test_listening_line(self) -> None:
         """The server announces a UNIX socket by its path (it used to crash: not TCP)."""
         self.assertEqual(listening_line(UnixPort()), b"listening on unix:/run/poetry.sock\n")  # type: ignore[arg-type]
@@ -41,3 +59,14 @@ class SystemdEndpointTests(SynchronousTestCase):
             UsageError, server_endpoint, MemoryReactor(), "systemd:domain=INET:index=0"
         )
         self.assertIn("LISTEN_FDS", str(error))
+
+    def test_no_descriptor_message(self) -> None:
+        """The usage error is one line: the endpoint, and the variables systemd passes."""
+        error = self.assertRaises(
+            UsageError, server_endpoint, MemoryReactor(), "systemd:domain=INET:index=0"
+        )
+        self.assertEqual(
+            str(error),
+            "bad endpoint 'systemd:domain=INET:index=0': no such descriptor passed by systemd"
+            " (LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES)",
+        )

@@ -288,6 +288,13 @@ class AdoptedEndpointTests(SynchronousTestCase):
         assert isinstance(endpoint, AdoptedStreamServerEndpoint)
         self.assertEqual((endpoint.fileno, endpoint.addressFamily), (7, socket.AF_INET6))
 
+    def test_adopted_on_the_given_reactor(self) -> None:
+        """The endpoint adopts the descriptor on the reactor it was built for."""
+        reactor = MemoryReactor()
+        endpoint = server_endpoint(reactor, "adopted:7:INET")
+        assert isinstance(endpoint, AdoptedStreamServerEndpoint)
+        self.assertIs(endpoint.reactor, reactor)
+
     def test_adopted_unix_socket_keeps_its_path(self) -> None:
         """An inherited UNIX socket is adopted by an endpoint that leaves its path to its owner."""
         endpoint = server_endpoint(MemoryReactor(), "adopted:7:UNIX")
@@ -313,6 +320,11 @@ class AdoptedEndpointTests(SynchronousTestCase):
         """A descriptor that is not a number, or an unknown family, is a usage error."""
         for text in ("adopted:x:INET", "adopted:7:IPX", "adopted:7"):
             self.assertRaises(UsageError, server_endpoint, MemoryReactor(), text)
+
+    def test_bad_descriptor_named(self) -> None:
+        """The usage error for a descriptor that is not a number names it."""
+        error = self.assertRaises(UsageError, server_endpoint, MemoryReactor(), "adopted:x:INET")
+        self.assertIn("descriptor 'x' is not a number", str(error))
 
     def test_unknown_family_named(self) -> None:
         """The usage error for an unknown family names it."""
