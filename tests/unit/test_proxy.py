@@ -211,6 +211,18 @@ class ProxyTests(ProxyTestCase):
         self.assertIs(protocol.factory, self.factory)
         serve_client(self.reactor, POEM)
 
+    def test_hit_without_a_fresh_poem(self) -> None:
+        """With nothing cached, or a stale poem, a hit is None, and nothing is fetched."""
+        cache = self.factory.cache
+        self.assertIsNone(cache.hit())
+        self.assertEqual(self.reactor.tcpClients, [])
+        self.client()
+        serve_client(self.reactor, POEM)
+        self.assertEqual(cache.hit(), POEM)
+        self.reactor.advance(60)  # the time-to-live ends
+        self.assertIsNone(cache.hit())
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+
     def test_hit_and_miss_logged(self) -> None:
         """Cache misses and hits are logged, at info level when no tally counts the hits."""
         with captured_events() as events:
