@@ -14,12 +14,13 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.client import get_poetry
 from poetry.errors import PartialPoemError
-from poetry.graceful import ConnectionTracker, GracefulServerService
+from poetry.graceful import ACCEPT_REACH, ConnectionTracker, GracefulServerService
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
 from poetry.testing import MemoryPoetryNetwork
 from tests.support import (
     POEM,
+    FakeListeningPort,
     FakeServerEndpoint,
     assert_no_delayed_calls,
     captured_events,
@@ -244,6 +245,26 @@ class ConnectionLimitTests(SynchronousTestCase):
         network.advance(2)  # each client, accepted as room is made, gets its two chunks
         self.assertEqual([self.successResultOf(p) for p in [first, *later]], [POEM] * 4)
         self.successResultOf(service.stopService())
+
+    def test_batch_sizes_limited_again_only_near_the_limit(self) -> None:
+        """Within ACCEPT_REACH of the limit a batch is limited again on the next turn, not before.
+
+        Further away, the port's own sizing after a batch stands (no timer).
+        """
+        clock = Clock()
+        tracker = ConnectionTracker(
+            PoetryServerFactory(POEM), max_connections=ACCEPT_REACH + 2, clock=clock
+        )
+        port = FakeListeningPort()
+        port.numberAccepts = 5  # type: ignore[attr-defined]
+        tracker.watch(port)
+        connect_server(tracker, StringTransport())
+        self.assertEqual(clock.getDelayedCalls(), [])  # room: ACCEPT_REACH + 1
+        connect_server(tracker, StringTransport())
+        self.assertEqual(len(clock.getDelayedCalls()), 1)  # room: ACCEPT_REACH
+        port.numberAccepts = ACCEPT_REACH + 20  # type: ignore[attr-defined]  # Twisted's growth
+        clock.advance(0)  # the next turn
+        self.assertEqual(port.numberAccepts, ACCEPT_REACH)  # type: ignore[attr-defined]
 
     def test_wrapped_factory_gets_the_client_address(self) -> None:
         """The served protocol is built for the client's address."""
