@@ -266,6 +266,30 @@ class ConnectionLimitTests(SynchronousTestCase):
         clock.advance(0)  # the next turn
         self.assertEqual(port.numberAccepts, ACCEPT_REACH)  # type: ignore[attr-defined]
 
+    def test_no_batch_limit_pending_once_unwatched(self) -> None:
+        """A stop (no port watched) cancels a pending re-limit; watching again schedules anew."""
+        clock = Clock()
+        tracker = ConnectionTracker(PoetryServerFactory(POEM), max_connections=3, clock=clock)
+        port = FakeListeningPort()
+        port.numberAccepts = 5  # type: ignore[attr-defined]
+        tracker.watch(port)
+        connect_server(tracker, StringTransport())
+        tracker.watch(None)
+        self.assertEqual(clock.getDelayedCalls(), [])
+        tracker.watch(port)  # a service started again
+        connect_server(tracker, StringTransport())
+        self.assertEqual(len(clock.getDelayedCalls()), 1)
+        clock.advance(0)  # the next turn: the re-limit runs
+
+    def test_no_batch_limit_timer_without_a_clock(self) -> None:
+        """A tracker made without a clock limits each batch as connections come, and no more."""
+        tracker = ConnectionTracker(PoetryServerFactory(POEM), max_connections=2)
+        port = FakeListeningPort()
+        port.numberAccepts = 5  # type: ignore[attr-defined]
+        tracker.watch(port)
+        connect_server(tracker, StringTransport())
+        self.assertEqual(port.numberAccepts, 1)  # type: ignore[attr-defined]
+
     def test_wrapped_factory_gets_the_client_address(self) -> None:
         """The served protocol is built for the client's address."""
         counting = CountingFactory(PoetryServerFactory(POEM))

@@ -223,6 +223,13 @@ class ProxyTests(ProxyTestCase):
         self.assertIsNone(cache.hit())
         self.assertEqual(len(self.reactor.tcpClients), 1)
 
+    def test_get_answers_a_hit_at_once(self) -> None:
+        """Asked for the poem while it is fresh, the cache answers at once, fetching nothing."""
+        self.client()
+        serve_client(self.reactor, POEM)
+        self.assertEqual(self.successResultOf(self.factory.cache.get()), POEM)
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+
     def test_hit_and_miss_logged(self) -> None:
         """Cache misses and hits are logged, at info level when no tally counts the hits."""
         with captured_events() as events:
