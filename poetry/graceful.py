@@ -45,7 +45,7 @@ A batch takes what waits in the listen backlog (L{DEFAULT_BACKLOG} unless an
 endpoint sets its own; the kernel caps any at C{somaxconn}) and what arrives
 meanwhile. Further from the limit, the port's own batch sizes are left alone:
 re-limiting them after every batch made them as large as the room, and a
-server pacing 10,000 slow clients, accepted in such batches, fell a second
+server pacing 10,000 slow clients, accepted in such batches, fell seconds
 behind (`python -m benchmarks`, the 0.1 s pace).
 """
 
@@ -165,9 +165,9 @@ class ConnectionTracker(Factory):
     ``protocols`` while open), which hands the wrapped protocol the real
     transport. With ``max_connections``, the tracker pauses the port it watches
     once that many connections are open (new clients wait in the listen
-    backlog) and resumes it when one closes; with a ``clock``, it also limits
-    the port's batch of accepts again after each batch. A connection accepted
-    while full anyway is reset, never closed cleanly.
+    backlog) and resumes it when one closes; with a ``clock``, near the limit,
+    it also limits the port's batch of accepts again after each batch. A
+    connection accepted while full anyway is reset, never closed cleanly.
     """
 
     noisy = False
