@@ -34,6 +34,7 @@ from zope.interface import implementer
 
 from poetry.address import DEFAULT_BACKLOG, address_name
 from poetry.descriptors import reset_unserved
+from poetry.lingering import Lingering
 
 LINGER_SECONDS = 2.0
 """Seconds a connection whose poem is out waits for the client to close its side."""
@@ -104,7 +105,6 @@ class HalfCloseableTrackedProtocol(TrackedProtocol):
 
     wrappedProtocol: Any  # provides IHalfCloseableProtocol: no adaptation on the hot path
     read_closed = False
-    _lingering: Any = None
 
     def linger_until_eof(self) -> bool:
         """The poem is in the kernel's hands: keep the connection until the client's end of input.
@@ -116,31 +116,20 @@ class HalfCloseableTrackedProtocol(TrackedProtocol):
         at most L{LINGER_SECONDS}. Returns False (close now) if the client has
         already closed its side, or there is no reactor to keep time.
         """
-        clock = getattr(self.transport, "reactor", None)
-        if self.read_closed or clock is None:
+        if self.read_closed:
             return False
-        self._lingering = clock.callLater(LINGER_SECONDS, self._linger_over)
-        return True
-
-    def _linger_over(self) -> None:
-        """The client did not close its side in time: close now (the timer is spent)."""
-        self._lingering = None
-        self.transport.loseConnection()
+        return self.factory.linger(self)
 
     def readConnectionLost(self) -> None:
         """The client will send no more: tell the wrapped protocol; close if lingering."""
         self.read_closed = True
         self.wrappedProtocol.readConnectionLost()
-        if self._lingering is not None:
-            self._lingering.cancel()
-            self._lingering = None
+        if self.factory.stop_lingering(self):
             self.transport.loseConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Stop lingering; unregister; tell the wrapped protocol."""
-        if self._lingering is not None:
-            self._lingering.cancel()
-            self._lingering = None
+        self.factory.stop_lingering(self)
         super().connectionLost(reason)
 
     def writeConnectionLost(self) -> None:
@@ -187,6 +176,7 @@ class ConnectionTracker(Factory):
         self._port: Any = None
         self._paused = False  # pragma: no mutate (a flag: None is as false)
         self._clamp_again: IDelayedCall | None = None
+        self._lingering: Lingering | None = None
 
     def logPrefix(self) -> str:
         """Log as the wrapped factory does."""
@@ -291,6 +281,23 @@ class ConnectionTracker(Factory):
             waiting, self._waiting = self._waiting, []
             for d in waiting:
                 d.callback(None)
+
+    def linger(self, protocol: TrackedProtocol) -> bool:
+        """Keep ``protocol``'s connection open for at most L{LINGER_SECONDS}; False if no clock.
+
+        The clock is the tracker's, or else the one of the connection's reactor.
+        """
+        if self._lingering is None:
+            clock = self._clock or getattr(protocol.transport, "reactor", None)
+            if clock is None:
+                return False
+            self._lingering = Lingering(clock, LINGER_SECONDS)
+        self._lingering.add(protocol)
+        return True
+
+    def stop_lingering(self, protocol: TrackedProtocol) -> bool:
+        """Let ``protocol``'s connection go on without a deadline; return whether it had one."""
+        return self._lingering is not None and self._lingering.release(protocol)
 
     def when_idle(self) -> Deferred[None]:
         """Return a Deferred that fires once no connection is open (at once if none is)."""

@@ -13,6 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.descriptors import poem_delivered
 from poetry.graceful import LINGER_SECONDS, ConnectionTracker
+from poetry.lingering import Lingering
 from tests.support import assert_no_delayed_calls, connect_server
 from tests.support.peers import HalfCloseableRecorder
 
@@ -88,3 +89,90 @@ class LingerTests(SynchronousTestCase):
         poem_delivered(self.transport)
         self.wrapper.connectionLost(Failure(ConnectionDone()))
         self.assertFalse(self.transport.disconnecting)
+
+
+class Closable:
+    """A protocol whose transport records that it was asked to close."""
+
+    def __init__(self) -> None:
+        self.transport = StringTransport()
+
+
+class SharedDeadlineTests(SynchronousTestCase):
+    """Lingering connections share one timer, set for the earliest deadline."""
+
+    def setUp(self) -> None:
+        """Two connections that begin to linger one second apart."""
+        self.clock = Clock()
+        self.lingering = Lingering(self.clock, LINGER_SECONDS)
+        self.first, self.second = Closable(), Closable()
+        self.lingering.add(self.first)
+        self.clock.advance(1)  # the second begins to linger a second after the first
+        self.lingering.add(self.second)
+
+    def tearDown(self) -> None:
+        """Check the test left no timer behind."""
+        assert_no_delayed_calls(self, self.clock)
+
+    def test_one_timer_for_all(self) -> None:
+        """However many connections linger, one timer is set."""
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+        self.clock.advance(LINGER_SECONDS)  # both are due by now
+
+    def test_each_closed_at_its_own_deadline(self) -> None:
+        """Each connection is closed at its own deadline, the later one by a timer set again."""
+        self.clock.advance(LINGER_SECONDS - 1 - 0.01)  # just short of the first deadline
+        self.assertFalse(self.first.transport.disconnecting)
+        self.clock.advance(0.01)  # the first's deadline: it is closed
+        self.assertTrue(self.first.transport.disconnecting)
+        self.assertFalse(self.second.transport.disconnecting)
+        self.clock.advance(1 - 0.01)  # just short of the second deadline
+        self.assertFalse(self.second.transport.disconnecting)
+        self.clock.advance(0.01)  # the second's deadline: closed by the timer set again
+        self.assertTrue(self.second.transport.disconnecting)
+
+    def test_one_due_a_moment_later_waits(self) -> None:
+        """A connection due a moment after another is not closed with it."""
+        third = Closable()
+        self.clock.advance(0.01)  # a moment later, a third begins to linger
+        self.lingering.add(third)
+        self.clock.advance(LINGER_SECONDS - 0.01)  # the second's deadline, not the third's
+        self.assertTrue(self.second.transport.disconnecting)
+        self.assertFalse(third.transport.disconnecting)
+        self.clock.advance(0.01)  # the third's deadline
+        self.assertTrue(third.transport.disconnecting)
+
+    def test_timer_set_again_after_all_closed(self) -> None:
+        """Once every deadline has passed, a connection that begins to linger gets a timer again."""
+        self.clock.advance(LINGER_SECONDS)  # past both deadlines: both closed, no timer left
+        later = Closable()
+        self.lingering.add(later)
+        self.clock.advance(LINGER_SECONDS)  # the new connection's deadline
+        self.assertTrue(later.transport.disconnecting)
+
+    def test_released_connection_is_not_closed(self) -> None:
+        """A connection released before its deadline is left open; release says it was waiting."""
+        self.assertTrue(self.lingering.release(self.first))
+        self.assertFalse(self.lingering.release(self.first))
+        self.clock.advance(LINGER_SECONDS)  # both deadlines pass
+        self.assertFalse(self.first.transport.disconnecting)
+        self.assertTrue(self.second.transport.disconnecting)
+
+    def test_last_release_cancels_the_timer(self) -> None:
+        """Once no connection lingers, no timer is left."""
+        self.lingering.release(self.second)
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)  # the first still waits
+        self.lingering.release(self.first)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+class NoClockTests(SynchronousTestCase):
+    """Without a clock to keep time, a connection whose poem is out closes at once."""
+
+    def test_no_clock_closes_at_once(self) -> None:
+        """A tracker without a clock, on a transport without a reactor: no lingering."""
+        tracker = ConnectionTracker(Factory.forProtocol(HalfCloseableRecorder))
+        transport = StringTransport()
+        wrapper, _ = connect_server(tracker, transport)
+        self.assertFalse(wrapper.linger_until_eof())  # type: ignore[attr-defined]
+        self.assertFalse(tracker.stop_lingering(wrapper))
