@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -26,8 +27,9 @@ DISTRIBUTION = "txpoetry"
 """The name txpoetry is installed under, whose version ``--version`` prints."""
 
 
+@functools.cache
 def distribution_version() -> str:
-    """Return the installed version of txpoetry (or say it is not installed)."""
+    """Return the installed version of txpoetry (or say it is not installed); looked up once."""
     try:
         return version(DISTRIBUTION)
     except PackageNotFoundError:
