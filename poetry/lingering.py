@@ -34,9 +34,27 @@ class Lingering:
 
     def add(self, protocol: Any) -> None:
         """Close ``protocol``'s connection in ``seconds`` unless it is released before then."""
-        self._deadlines[protocol] = self._clock.seconds() + self._seconds
+        deadline = self._clock.seconds() + self._seconds
+        if self._deadlines and deadline < next(reversed(self._deadlines.values())):
+            self._clock_went_back(deadline)
+        self._deadlines[protocol] = deadline
         if self._timer is None:
             self._timer = self._clock.callLater(self._seconds, self._close_due)
+
+    def _clock_went_back(self, deadline: float) -> None:
+        """The clock was set back: no connection waiting now may wait past ``deadline``.
+
+        Deadlines stay in order, so a new one is never held behind an old one
+        that the clock's step put far off; the timer is set again for the first.
+        """
+        for protocol, old in self._deadlines.items():
+            self._deadlines[protocol] = min(old, deadline)
+        if self._timer is not None:
+            self._timer.cancel()
+        first = next(iter(self._deadlines.values()))
+        self._timer = self._clock.callLater(
+            max(0.0, first - self._clock.seconds()), self._close_due
+        )
 
     def release(self, protocol: Any) -> bool:
         """Stop waiting for ``protocol``; return whether it was waiting."""

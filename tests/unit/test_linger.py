@@ -150,6 +150,18 @@ class SharedDeadlineTests(SynchronousTestCase):
         self.clock.advance(LINGER_SECONDS)  # the new connection's deadline
         self.assertTrue(later.transport.disconnecting)
 
+    def test_clock_set_back(self) -> None:
+        """A connection that begins to linger after the clock is set back is closed on time."""
+        self.clock.rightNow -= 10  # the clock is set back ten seconds
+        later = Closable()
+        self.lingering.add(later)
+        self.clock.advance(LINGER_SECONDS - 0.01)  # just short of the new connection's deadline
+        self.assertFalse(self.first.transport.disconnecting)
+        self.clock.advance(0.01)  # the new connection's deadline
+        self.assertTrue(later.transport.disconnecting)
+        self.assertTrue(self.first.transport.disconnecting)  # no later than the newcomer
+        self.assertTrue(self.second.transport.disconnecting)
+
     def test_released_connection_is_not_closed(self) -> None:
         """A connection released before its deadline is left open; release says it was waiting."""
         self.assertTrue(self.lingering.release(self.first))
