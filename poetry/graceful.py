@@ -50,6 +50,14 @@ server pacing 10,000 slow clients, accepted in such batches, fell seconds
 behind (`python -m benchmarks`, the 0.1 s pace).
 """
 
+LIMIT_LOG_PERIOD = 10.0
+"""Seconds after a connection-limit warning during which reaching the limit again is only counted.
+
+A server under a burst at its limit fills up again with every connection
+that closes: it warns once, says once that it accepts again, and warns again
+only after this long, with how many times it filled up since.
+"""
+
 DEFAULT_GRACE_PERIOD = 10.0
 """Seconds that connections in flight get to finish when a server stops."""
 
@@ -177,6 +185,9 @@ class ConnectionTracker(Factory):
         self._paused = False  # pragma: no mutate (a flag: None is as false)
         self._clamp_again: IDelayedCall | None = None
         self._lingering: Lingering | None = None
+        self._fills = 0  # times the limit was reached since the last warning
+        self._warned_at: float | None = None
+        self._resume_to_log = False  # pragma: no mutate (a flag: None is as false)
 
     def logPrefix(self) -> str:
         """Log as the wrapped factory does."""
@@ -256,14 +267,28 @@ class ConnectionTracker(Factory):
         self._limit_after_batch()
         if self._full and not self._paused and self._port is not None:
             self._paused = True
-            self._log.warn(
-                "{count} connections open, the limit for this "  # pragma: no mutate (log text)
-                "process's file descriptors:"  # pragma: no mutate (log text)
-                " new clients wait in the listen backlog",  # pragma: no mutate (log text)
-                event="connection-limit-reached",
-                count=len(self.protocols),
-            )
+            self._warn_full()
             self._port.stopReading()
+
+    def _warn_full(self) -> None:
+        """Warn that the limit is reached, unless that was said within L{LIMIT_LOG_PERIOD}."""
+        self._fills += 1
+        now = self._clock.seconds() if self._clock is not None else None
+        if now is not None and self._warned_at is not None:
+            if now - self._warned_at < LIMIT_LOG_PERIOD:
+                return
+        again = " (full {times} times since the last warning)" if self._fills > 1 else ""
+        self._log.warn(
+            "{count} connections open, the limit for this "  # pragma: no mutate (log text)
+            "process's file descriptors:"  # pragma: no mutate (log text)
+            " new clients wait in the listen backlog" + again,  # pragma: no mutate (log text)
+            event="connection-limit-reached",
+            count=len(self.protocols),
+            times=self._fills,
+        )
+        self._fills = 0
+        self._warned_at = now
+        self._resume_to_log = True
 
     def unregisterProtocol(self, protocol: TrackedProtocol) -> None:
         """Forget a closed connection; resume a paused port; wake the waiters once none is left."""
@@ -272,10 +297,12 @@ class ConnectionTracker(Factory):
         if self._paused and not self._full:
             self._paused = False  # pragma: no mutate (a flag: None is as false)
             if self._port is not None:
-                self._log.info(
-                    "accepting connections again",  # pragma: no mutate (log text)
-                    event="accepting-again",
-                )
+                if self._resume_to_log:
+                    self._resume_to_log = False  # pragma: no mutate (a flag: None is as false)
+                    self._log.info(
+                        "accepting connections again",  # pragma: no mutate (log text)
+                        event="accepting-again",
+                    )
                 self._port.startReading()
         if not self.protocols:
             waiting, self._waiting = self._waiting, []

@@ -81,6 +81,7 @@ class FakeListeningPort:
 
     def __init__(self, port: int = 10000) -> None:
         self.listening = False
+        self.accepting = True
         self._address = IPv4Address("TCP", "127.0.0.1", port)
 
     def startListening(self) -> None:
@@ -94,6 +95,14 @@ class FakeListeningPort:
     def getHost(self) -> IPv4Address:
         """Return the address it pretends to listen on."""
         return self._address
+
+    def stopReading(self) -> None:
+        """Stop accepting (a TCP port's pause), in name only."""
+        self.accepting = False
+
+    def startReading(self) -> None:
+        """Accept again, in name only."""
+        self.accepting = True
 
 
 @implementer(IStreamServerEndpoint)

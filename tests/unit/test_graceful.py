@@ -5,16 +5,23 @@ from __future__ import annotations
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred, TimeoutError
 from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
-from twisted.internet.error import CannotListenError
+from twisted.internet.error import CannotListenError, ConnectionDone
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import RaisingMemoryReactor, StringTransport
+from twisted.logger import formatEvent
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.client import get_poetry
 from poetry.errors import PartialPoemError
-from poetry.graceful import ACCEPT_REACH, ConnectionTracker, GracefulServerService
+from poetry.graceful import (
+    ACCEPT_REACH,
+    LIMIT_LOG_PERIOD,
+    ConnectionTracker,
+    GracefulServerService,
+)
 from poetry.server import PoetryServerFactory
 from poetry.slow_server import SlowPoetryFactory
 from poetry.testing import MemoryPoetryNetwork
@@ -289,6 +296,40 @@ class ConnectionLimitTests(SynchronousTestCase):
         tracker.watch(port)
         connect_server(tracker, StringTransport())
         self.assertEqual(port.numberAccepts, 1)  # type: ignore[attr-defined]
+
+    def test_limit_warned_once_per_period(self) -> None:
+        """A server filling up again and again warns once a period, with how often it filled up.
+
+        It says it accepts again only after a warning; without a clock, it
+        warns each time.
+        """
+        clock = Clock()
+        tracker = ConnectionTracker(PoetryServerFactory(POEM), max_connections=1, clock=clock)
+        tracker.watch(FakeListeningPort())
+        with captured_events() as events:
+            for _ in range(3):  # full, then room again, three times within the period
+                wrapper, _ = connect_server(tracker, StringTransport())
+                wrapper.connectionLost(Failure(ConnectionDone()))
+            self.assertEqual(len(events.named("connection-limit-reached")), 1)
+            self.assertEqual(len(events.named("accepting-again")), 1)
+            clock.advance(LIMIT_LOG_PERIOD)  # the period is over: the next fill is told
+            connect_server(tracker, StringTransport())
+        first, later = events.named("connection-limit-reached")
+        self.assertEqual((first["times"], later["times"]), (1, 3))
+        self.assertIn("full 3 times", formatEvent(later))
+        self.assertNotIn("times", formatEvent(first))
+        clock.advance(0)  # the next turn: the batch size is limited again
+
+    def test_limit_warned_each_time_without_a_clock(self) -> None:
+        """A tracker made without a clock warns each time it fills up."""
+        tracker = ConnectionTracker(PoetryServerFactory(POEM), max_connections=1)
+        tracker.watch(FakeListeningPort())
+        with captured_events() as events:
+            for _ in range(2):
+                wrapper, _ = connect_server(tracker, StringTransport())
+                wrapper.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(len(events.named("connection-limit-reached")), 2)
+        self.assertEqual(len(events.named("accepting-again")), 2)
 
     def test_wrapped_factory_gets_the_client_address(self) -> None:
         """The served protocol is built for the client's address."""
