@@ -277,7 +277,11 @@ class ConnectionTracker(Factory):
         if now is not None and self._warned_at is not None:
             if now - self._warned_at < LIMIT_LOG_PERIOD:
                 return
-        again = " (full {times} times since the last warning)" if self._fills > 1 else ""
+        again = (
+            " (full {times} times since the last warning)"  # pragma: no mutate (log text)
+            if self._fills > 1
+            else ""  # pragma: no mutate (log text)
+        )
         self._log.warn(
             "{count} connections open, the limit for this "  # pragma: no mutate (log text)
             "process's file descriptors:"  # pragma: no mutate (log text)
@@ -294,7 +298,9 @@ class ConnectionTracker(Factory):
         """Forget a closed connection; resume a paused port; wake the waiters once none is left."""
         del self.protocols[protocol]
         self._limit_accepts()
-        if self._paused and not self._full:
+        if (
+            self._paused and not self._full  # pragma: no mutate (equivalent: no-op resume)
+        ):
             self._paused = False  # pragma: no mutate (a flag: None is as false)
             if self._port is not None:
                 if self._resume_to_log:
@@ -330,7 +336,9 @@ class ConnectionTracker(Factory):
         """Return a Deferred that fires once no connection is open (at once if none is)."""
         if not self.protocols:
             return succeed(None)
-        d: Deferred[None] = Deferred(self._waiting.remove)
+        d: Deferred[None] = Deferred(
+            self._waiting.remove  # pragma: no mutate (equivalent: cancelled, it ignores callback)
+        )
         self._waiting.append(d)
         return d
 

@@ -40,9 +40,9 @@ class SlowPoetryProtocol(Protocol):
     transport: ITCPTransport
     _log = Logger()
 
-    def __init__(self, poem: bytes | memoryview, chunk_bytes: int, pacer: Pacer) -> None:
+    def __init__(self, poem: memoryview, chunk_bytes: int, pacer: Pacer) -> None:
         # A view of the poem shared by the factory's protocols: one per connection cost 300 bytes.
-        self._poem = poem if isinstance(poem, memoryview) else memoryview(poem)
+        self._poem = poem
         self._chunk_bytes = chunk_bytes
         self._pacer = pacer
         self._sent = 0

@@ -176,6 +176,31 @@ class SharedDeadlineTests(SynchronousTestCase):
         self.assertEqual(len(self.clock.getDelayedCalls()), 1)  # the first still waits
         self.lingering.release(self.first)
         self.assertEqual(self.clock.getDelayedCalls(), [])
+        later = Closable()
+        self.lingering.add(later)  # a timer again for a connection that lingers after that
+        self.clock.advance(LINGER_SECONDS)  # its deadline
+        self.assertTrue(later.transport.disconnecting)
+
+    def test_same_deadline_keeps_the_timer(self) -> None:
+        """A connection due at the same time as the last one leaves the timer as it is."""
+        [timer] = self.clock.getDelayedCalls()
+        self.lingering.add(Closable())  # the same moment as the second
+        self.assertEqual(self.clock.getDelayedCalls(), [timer])
+        self.clock.advance(LINGER_SECONDS)  # every deadline passes
+
+    def test_clock_set_back_keeps_earlier_deadlines(self) -> None:
+        """After the clock is set back, a connection due before the newcomer is closed on time."""
+        self.clock.advance(0.5)  # t = 1.5: the first is due at 2, the second at 3
+        third = Closable()
+        self.lingering.add(third)  # due at 3.5
+        self.clock.rightNow -= 0.25  # set back to t = 1.25: a newcomer is due at 3.25, before 3.5
+        self.lingering.add(Closable())
+        self.clock.advance(0.625)  # t = 1.875, short of the first's deadline (2)
+        self.assertFalse(self.first.transport.disconnecting)
+        self.clock.advance(0.125)  # the first's deadline
+        self.assertTrue(self.first.transport.disconnecting)
+        self.clock.advance(1.25)  # the newcomer's deadline, which the third's is brought in to
+        self.assertTrue(third.transport.disconnecting)
 
 
 class NoClockTests(SynchronousTestCase):
