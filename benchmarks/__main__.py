@@ -143,8 +143,9 @@ def throughput(
                 f"{ours:,.0f}",
                 f"{same_close:,.0f} (minimal Twisted, same close)",
                 f"{ours / same_close:.2f}",
-                "what txpoetry adds to the integrity rules' close (half-close, linger switch,"
-                " close at the client's end of input): logging, tracking, limits; the"
+                "goal >= 0.9 of this peer (benchmarks/README.md, the decision); what txpoetry"
+                " adds to the integrity rules' close (half-close, linger switch, close at the"
+                " client's end of input): logging, tracking, limits; the"
                 f" same close costs the minimal server {1 - same_close / twisted:.0%} of its rate",
             )
         )
