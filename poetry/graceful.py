@@ -275,7 +275,7 @@ class ConnectionTracker(Factory):
         self._fills += 1
         now = self._clock.seconds() if self._clock is not None else None
         if now is not None and self._warned_at is not None:
-            if now - self._warned_at < LIMIT_LOG_PERIOD:
+            if 0 <= now - self._warned_at < LIMIT_LOG_PERIOD:  # a clock set back warns
                 return
         again = (
             " (full {times} times since the last warning)"  # pragma: no mutate (log text)
@@ -298,9 +298,7 @@ class ConnectionTracker(Factory):
         """Forget a closed connection; resume a paused port; wake the waiters once none is left."""
         del self.protocols[protocol]
         self._limit_accepts()
-        if (
-            self._paused and not self._full  # pragma: no mutate (equivalent: no-op resume)
-        ):
+        if self._paused and not self._full:
             self._paused = False  # pragma: no mutate (a flag: None is as false)
             if self._port is not None:
                 if self._resume_to_log:

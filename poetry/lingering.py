@@ -12,9 +12,18 @@ fast server about a tenth of its rate (`python -m benchmarks`).
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Protocol
 
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
+from twisted.logger import Logger
+
+
+class Waiting(Protocol):
+    """A connection that waits: anything with the transport to close."""
+
+    @property
+    def transport(self) -> ITransport:
+        """The connection's transport."""
 
 
 class Lingering:
@@ -26,13 +35,15 @@ class Lingering:
     C{loseConnection} called. No timer is left once none waits.
     """
 
+    _log = Logger()
+
     def __init__(self, clock: IReactorTime, seconds: float) -> None:
         self._clock = clock
         self._seconds = seconds
-        self._deadlines: OrderedDict[Any, float] = OrderedDict()
+        self._deadlines: OrderedDict[Waiting, float] = OrderedDict()
         self._timer: IDelayedCall | None = None
 
-    def add(self, protocol: Any) -> None:
+    def add(self, protocol: Waiting) -> None:
         """Close ``protocol``'s connection in ``seconds`` unless it is released before then."""
         deadline = self._clock.seconds() + self._seconds
         if self._deadlines and deadline < next(reversed(self._deadlines.values())):
@@ -56,7 +67,7 @@ class Lingering:
             max(0.0, first - self._clock.seconds()), self._close_due
         )
 
-    def release(self, protocol: Any) -> bool:
+    def release(self, protocol: Waiting) -> bool:
         """Stop waiting for ``protocol``; return whether it was waiting."""
         if self._deadlines.pop(protocol, None) is None:
             return False
@@ -66,13 +77,29 @@ class Lingering:
         return True
 
     def _close_due(self) -> None:
-        """Close every connection whose deadline has come; set the timer for the next one."""
-        self._timer = None
+        """Close every connection whose deadline has come; set the timer for the next one.
+
+        The due connections are taken out and the timer set before any is
+        closed: closing one may run its protocol's code, which may start
+        another wait or fail, and neither may leave the others without a timer.
+        """
         now = self._clock.seconds()
+        due = []
         while self._deadlines:
             protocol, deadline = next(iter(self._deadlines.items()))
             if deadline > now:
-                self._timer = self._clock.callLater(deadline - now, self._close_due)
-                return
+                break
             del self._deadlines[protocol]
-            protocol.transport.loseConnection()
+            due.append(protocol)
+        self._timer = None
+        if self._deadlines:
+            first = next(iter(self._deadlines.values()))
+            self._timer = self._clock.callLater(first - now, self._close_due)
+        for protocol in due:
+            try:
+                protocol.transport.loseConnection()
+            except Exception:
+                self._log.failure(
+                    "closing a lingering connection failed",  # pragma: no mutate (log text)
+                    event="linger-close-failed",
+                )

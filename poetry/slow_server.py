@@ -121,7 +121,6 @@ class SlowPoetryFactory(ServerFactory):
     def __init__(self, poem: bytes, chunk_bytes: int, delay: float, clock: IReactorTime) -> None:
         if chunk_bytes < 1:
             raise ValueError(f"chunk size must be at least 1 byte, got {chunk_bytes}")
-        self.poem = poem
         self._view = memoryview(poem)
         self.chunk_bytes = chunk_bytes
         self.pacer = Pacer(clock, delay)

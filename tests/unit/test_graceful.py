@@ -5,7 +5,7 @@ from __future__ import annotations
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred, TimeoutError
 from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
-from twisted.internet.error import CannotListenError, ConnectionDone
+from twisted.internet.error import CannotListenError, ConnectionAborted, ConnectionDone
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
@@ -297,22 +297,31 @@ class ConnectionLimitTests(SynchronousTestCase):
         connect_server(tracker, StringTransport())
         self.assertEqual(port.numberAccepts, 1)  # type: ignore[attr-defined]
 
-    def test_limit_warned_once_per_period(self) -> None:
-        """A server filling up again and again warns once a period, with how often it filled up.
-
-        It says it accepts again only after a warning; without a clock, it
-        warns each time.
-        """
-        clock = Clock()
-        clock.advance(100)  # a server that has run a while
+    def full_again_and_again(self, clock: Clock, fills: int) -> ConnectionTracker:
+        """A tracker with room for one on ``clock``, filled up and emptied ``fills`` times."""
         tracker = ConnectionTracker(PoetryServerFactory(POEM), max_connections=1, clock=clock)
         tracker.watch(FakeListeningPort())
+        for _ in range(fills):
+            wrapper, _ = connect_server(tracker, StringTransport())
+            wrapper.connectionLost(Failure(ConnectionDone()))
+        return tracker
+
+    def test_limit_warned_once_per_period(self) -> None:
+        """A server filling up again and again within a period warns once, resumes once."""
+        clock = Clock()
+        clock.advance(100)  # a server that has run a while
         with captured_events() as events:
-            for _ in range(2):  # full, then room again, twice within the period
-                wrapper, _ = connect_server(tracker, StringTransport())
-                wrapper.connectionLost(Failure(ConnectionDone()))
-            self.assertEqual(len(events.named("connection-limit-reached")), 1)
-            self.assertEqual(len(events.named("accepting-again")), 1)
+            self.full_again_and_again(clock, 2)
+        self.assertEqual(len(events.named("connection-limit-reached")), 1)
+        self.assertEqual(len(events.named("accepting-again")), 1)
+        clock.advance(0)  # the next turn: the batch size is limited again
+
+    def test_next_warning_counts_the_fills(self) -> None:
+        """The first fill after a period is warned, with how often the server filled up since."""
+        clock = Clock()
+        clock.advance(100)  # a server that has run a while
+        with captured_events() as events:
+            tracker = self.full_again_and_again(clock, 2)
             clock.advance(LIMIT_LOG_PERIOD)  # the period is over: the next fill is told
             connect_server(tracker, StringTransport())
         first, later = events.named("connection-limit-reached")
@@ -320,6 +329,29 @@ class ConnectionLimitTests(SynchronousTestCase):
         self.assertIn("full 2 times", formatEvent(later))
         self.assertNotIn("times", formatEvent(first))
         clock.advance(0)  # the next turn: the batch size is limited again
+
+    def test_limit_warned_after_the_clock_is_set_back(self) -> None:
+        """A clock set back does not silence the warning until it catches up."""
+        clock = Clock()
+        clock.advance(100)  # a server that has run a while
+        with captured_events() as events:
+            tracker = self.full_again_and_again(clock, 1)
+            clock.rightNow -= 50  # the clock is set back
+            connect_server(tracker, StringTransport())
+        self.assertEqual(len(events.named("connection-limit-reached")), 2)
+        clock.advance(50)  # caught up: the batch re-limit set before the step runs
+
+    def test_reset_extra_leaves_the_port_paused(self) -> None:
+        """A connection accepted while full (and reset) closing does not resume a full server."""
+        tracker = ConnectionTracker(PoetryServerFactory(POEM), max_connections=1)
+        port = FakeListeningPort()
+        tracker.watch(port)
+        connect_server(tracker, StringTransport())
+        extra, _ = connect_server(tracker, StringTransport())  # accepted anyway: reset
+        with captured_events() as events:
+            extra.connectionLost(Failure(ConnectionAborted()))
+        self.assertFalse(port.accepting)
+        self.assertEqual(events.named("accepting-again"), [])
 
     def test_limit_warned_each_time_without_a_clock(self) -> None:
         """A tracker made without a clock warns each time it fills up."""

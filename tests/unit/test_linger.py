@@ -14,7 +14,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from poetry.descriptors import poem_delivered
 from poetry.graceful import LINGER_SECONDS, ConnectionTracker
 from poetry.lingering import Lingering
-from tests.support import assert_no_delayed_calls, connect_server
+from tests.support import assert_no_delayed_calls, captured_events, connect_server
 from tests.support.peers import HalfCloseableRecorder
 
 
@@ -201,6 +201,57 @@ class SharedDeadlineTests(SynchronousTestCase):
         self.assertTrue(self.first.transport.disconnecting)
         self.clock.advance(1.25)  # the newcomer's deadline, which the third's is brought in to
         self.assertTrue(third.transport.disconnecting)
+
+
+class FailingClose:
+    """A connection whose close raises, as a protocol's failing C{connectionLost} would."""
+
+    class transport:  # noqa: N801 (stands for an attribute)
+        """A transport that cannot close."""
+
+        @staticmethod
+        def loseConnection() -> None:
+            """Fail."""
+            raise RuntimeError("connectionLost failed")
+
+
+class ClosingTests(SynchronousTestCase):
+    """Closing one due connection cannot leave the others without their close or their timer."""
+
+    def setUp(self) -> None:
+        """A lingering set on a fresh clock."""
+        self.clock = Clock()
+        self.lingering = Lingering(self.clock, LINGER_SECONDS)
+
+    def tearDown(self) -> None:
+        """Check the test left no timer behind."""
+        assert_no_delayed_calls(self, self.clock)
+
+    def test_failing_close_spares_the_others(self) -> None:
+        """A close that raises is logged; the other due connections and later ones still close."""
+        fine, later = Closable(), Closable()
+        self.lingering.add(FailingClose())
+        self.lingering.add(fine)
+        self.clock.advance(1)  # a second later, another begins to linger
+        self.lingering.add(later)
+        with captured_events() as events:
+            self.clock.advance(LINGER_SECONDS - 1)  # the first two are due
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.assertEqual(events.names(), ["linger-close-failed"])
+        self.assertTrue(fine.transport.disconnecting)
+        self.clock.advance(1)  # the later one is due: its timer survived the failure
+        self.assertTrue(later.transport.disconnecting)
+
+    def test_wait_begun_while_closing_gets_one_timer(self) -> None:
+        """A connection that begins to linger while another is closed leaves a single timer."""
+        newcomer = Closable()
+        closing = Closable()
+        closing.transport.loseConnection = lambda: self.lingering.add(newcomer)  # type: ignore[method-assign]
+        self.lingering.add(closing)
+        self.clock.advance(LINGER_SECONDS)  # the first is closed; the newcomer begins to wait
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+        self.clock.advance(LINGER_SECONDS)  # the newcomer's deadline
+        self.assertTrue(newcomer.transport.disconnecting)
 
 
 class NoClockTests(SynchronousTestCase):

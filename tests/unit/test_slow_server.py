@@ -171,10 +171,6 @@ class SlowPoetryServerTests(SynchronousTestCase):
         self.assertEqual(transport.value(), CHUNKS[0])
         self.assertEqual(len(self.factory.pacer), 0)
 
-    def test_keeps_the_poem_it_serves(self) -> None:
-        """The factory keeps the poem it serves, as the fast server's does."""
-        self.assertIs(self.factory.poem, POEM)
-
     def test_builds_protocols_bound_to_itself(self) -> None:
         """The factory builds protocols bound to itself."""
         protocol, transport = connect_server(self.factory)
