@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import json
 import os
@@ -20,6 +21,28 @@ from tests.support import captured_events, connect_server
 
 LEVEL_METHODS = {"debug", "info", "warn", "error", "critical", "failure"}
 """The methods of L{twisted.logger.Logger} that emit an event."""
+
+
+@functools.cache
+def log_calls() -> list[tuple[Path, ast.Call]]:
+    """Return each call of a ``_log`` logger's level methods in poetry/'s source (parsed once)."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        raise SkipTest("reads poetry/'s source, which mutmut rewrites into its mutants")
+    calls = []
+    for path in sorted(Path(poetry.__file__).parent.rglob("*.py")):
+        source = path.read_text()
+        if "_log" not in source:  # no logger to check: not worth parsing
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in LEVEL_METHODS
+                and isinstance(node.func.value, ast.Attribute)
+                and node.func.value.attr == "_log"
+            ):
+                calls.append((path, node))
+    return calls
 
 
 def emit(log_format: str) -> str:
@@ -141,24 +164,24 @@ class EventNameTests(SynchronousTestCase):
 
     def test_every_log_call_names_its_event(self) -> None:
         """Every call of a logger's level methods in poetry/ passes an ``event=`` field."""
-        if "MUTANT_UNDER_TEST" in os.environ:
-            raise SkipTest("reads poetry/'s source, which mutmut rewrites into its mutants")
-        unnamed = []
-        for path in sorted(Path(poetry.__file__).parent.rglob("*.py")):
-            source = path.read_text()
-            if "_log" not in source:  # no logger to check: not worth parsing
-                continue
-            for node in ast.walk(ast.parse(source)):
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in LEVEL_METHODS
-                    and isinstance(node.func.value, ast.Attribute)
-                    and node.func.value.attr == "_log"
-                    and "event" not in {keyword.arg for keyword in node.keywords}
-                ):
-                    unnamed.append(f"{path.name}:{node.lineno}")
+        unnamed = [
+            f"{path.name}:{node.lineno}"
+            for path, node in log_calls()
+            if "event" not in {keyword.arg for keyword in node.keywords}
+        ]
         self.assertEqual(unnamed, [])
+
+    def test_every_event_listed_in_readme(self) -> None:
+        """Each event name that poetry/ logs is listed in the README, for operators to filter on."""
+        readme = (Path(poetry.__file__).parents[1] / "README.md").read_text()
+        names = {
+            keyword.value.value
+            for _, node in log_calls()
+            for keyword in node.keywords
+            if keyword.arg == "event" and isinstance(keyword.value, ast.Constant)
+        }
+        self.assertTrue(names)
+        self.assertEqual(sorted(n for n in names if f"`{n}`" not in readme), [])
 
     def test_event_name_in_json_line(self) -> None:
         """A server's event keeps its name in its JSON line, for filtering."""
