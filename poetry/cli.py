@@ -96,6 +96,12 @@ def run_command(reactor: Any, args: argparse.Namespace) -> Deferred[None]:
     """
     result = ensureDeferred(args.run(reactor, args, sys.stdout.buffer, sys.stderr))
 
+    def flushed(status: int) -> int:
+        # Hand stdout's buffer to its reader now, where a reader gone is handled below,
+        # not at the interpreter's exit, where it would be exit status 120 and a message.
+        sys.stdout.flush()
+        return status
+
     def exit_with(status: int) -> None:
         if status:
             raise SystemExit(status)
@@ -108,7 +114,7 @@ def run_command(reactor: Any, args: argparse.Namespace) -> Deferred[None]:
         print(f"txpoetry {args.command}: error: {failure.value}", file=sys.stderr)
         raise SystemExit(2)
 
-    return result.addCallbacks(exit_with, usage_error)
+    return result.addCallback(flushed).addCallbacks(exit_with, usage_error)
 
 
 def refuse_closed_stdout(command: str) -> None:

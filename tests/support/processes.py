@@ -75,9 +75,15 @@ class CommandProcess(ProcessProtocol):
 
 
 def spawn(reactor: Any, argv: list[str]) -> CommandProcess:
-    """Start ``argv`` as a child of ``reactor``, with this process's environment."""
+    """Start ``argv`` as a child of ``reactor``, with this process's environment.
+
+    Less ``PYTHONUNBUFFERED``: a child's stdout is buffered, as in a user's
+    shell, whatever the machine running the tests sets (an unbuffered stdout
+    once hid a reader gone being reported at exit with status 120).
+    """
     process = CommandProcess()
-    reactor.spawnProcess(process, argv[0], argv, env=dict(os.environ))
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    reactor.spawnProcess(process, argv[0], argv, env=env)
     return process
 
 

@@ -176,6 +176,20 @@ class RunCommandTests(SynchronousTestCase):
         args = build_parser().parse_args(["poems"])
         self.assertIsNone(self.successResultOf(run_command(MemoryReactor(), args)))
 
+    def test_reader_gone_at_the_last_flush_exits_1(self) -> None:
+        """A reader of stdout gone before the buffered output is flushed: exit 1, stdout dropped."""
+
+        class ReaderGone(io.TextIOWrapper):
+            def flush(self) -> None:
+                raise BrokenPipeError(32, "Broken pipe")
+
+        self.patch(sys, "stdout", ReaderGone(io.BytesIO()))
+        discarded: list[bool] = []
+        self.patch(cli, "discard_stdout", lambda: discarded.append(True))
+        args = build_parser().parse_args(["poems"])
+        failure = self.failureResultOf(run_command(MemoryReactor(), args), SystemExit)
+        self.assertEqual((failure.value.code, discarded), (1, [True]))
+
     def test_failure_status_exits(self) -> None:
         """A command returning non-zero ends with that exit status."""
         reactor = MemoryReactorClock()
