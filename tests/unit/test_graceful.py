@@ -179,6 +179,13 @@ class TrackedProtocolTests(SynchronousTestCase):
         self.assertFalse(IHalfCloseableProtocol.providedBy(wrapper))
 
 
+def running_clock() -> Clock:
+    """A clock well past zero, as a server's that has run a while."""
+    clock = Clock()
+    clock.advance(100)  # a server that has run a while
+    return clock
+
+
 class ConnectionLimitTests(SynchronousTestCase):
     """At its connection limit a server stops accepting; clients wait, then are served."""
 
@@ -308,8 +315,7 @@ class ConnectionLimitTests(SynchronousTestCase):
 
     def test_limit_warned_once_per_period(self) -> None:
         """A server filling up again and again within a period warns once, resumes once."""
-        clock = Clock()
-        clock.advance(100)  # a server that has run a while
+        clock = running_clock()
         with captured_events() as events:
             self.full_again_and_again(clock, 2)
         self.assertEqual(len(events.named("connection-limit-reached")), 1)
@@ -318,8 +324,7 @@ class ConnectionLimitTests(SynchronousTestCase):
 
     def test_next_warning_counts_the_fills(self) -> None:
         """The first fill after a period is warned, with how often the server filled up since."""
-        clock = Clock()
-        clock.advance(100)  # a server that has run a while
+        clock = running_clock()
         with captured_events() as events:
             tracker = self.full_again_and_again(clock, 2)
             clock.advance(LIMIT_LOG_PERIOD)  # the period is over: the next fill is told
@@ -332,8 +337,7 @@ class ConnectionLimitTests(SynchronousTestCase):
 
     def test_limit_warned_after_the_clock_is_set_back(self) -> None:
         """A clock set back does not silence the warning until it catches up."""
-        clock = Clock()
-        clock.advance(100)  # a server that has run a while
+        clock = running_clock()
         with captured_events() as events:
             tracker = self.full_again_and_again(clock, 1)
             clock.rightNow -= 50  # the clock is set back
