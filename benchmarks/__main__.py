@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.loadgen import NoCompilerError, build, load, rate
 from benchmarks.processes import TIMEOUT, server
-from poetry.catalog import load_poem
+from poetry.core.catalog import load_poem
 
 LISTEN = "tcp:0:backlog=1024:interface=127.0.0.1"
 POEM = load_poem("ecstasy")

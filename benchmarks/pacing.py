@@ -18,7 +18,7 @@ from twisted.internet import reactor
 from twisted.internet.protocol import Protocol
 from twisted.internet.testing import StringTransport
 
-from poetry.slow_server import SlowPoetryFactory
+from poetry.core.slow_server import SlowPoetryFactory
 
 CHUNK = 10
 

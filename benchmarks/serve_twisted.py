@@ -7,7 +7,7 @@ Without ``--same-close``: a protocol that writes the poem and calls ``loseConnec
 logging, no connection tracking, no half-close, no linger. What Twisted itself costs per poem.
 
 With ``--same-close``: the least code that closes as txpoetry must (see
-``poetry/descriptors.py``): the listening socket resets what it accepts on close (so a crash
+``poetry/core/closing.py``): the listening socket resets what it accepts on close (so a crash
 resets), the poem ends with a half-close, the ordinary close is given back once Twisted has
 flushed the poem, and the connection closes when the client has closed its side (or after
 two seconds). What the integrity rules cost, without txpoetry's logging, tracking and limits.

@@ -16,8 +16,8 @@ from twisted.python.failure import Failure
 
 from poetry.commands import demo, get, poems
 from poetry.commands.servers import proxy, serve, transform
-from poetry.errors import UsageError
-from poetry.logs import start_logging
+from poetry.core.errors import UsageError
+from poetry.operations.logs import start_logging
 
 COMMANDS = (serve, transform, proxy, get, poems, demo)
 """The commands, each with ``NAME``, ``HELP``, ``add_arguments`` and ``run``."""

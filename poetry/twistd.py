@@ -11,9 +11,9 @@ from twisted.plugin import IPlugin
 from twisted.python import usage
 from zope.interface import implementer
 
-from poetry.commands.servers import second_signal_ends_grace
-from poetry.errors import UsageError
-from poetry.recipes import ServiceRecipe
+from poetry.core.errors import UsageError
+from poetry.operations.recipes import ServiceRecipe
+from poetry.operations.running import second_signal_ends_grace
 
 
 @implementer(IServiceMaker, IPlugin)

@@ -7,14 +7,14 @@ import math
 from collections.abc import Awaitable
 from typing import IO, Any
 
-from poetry.address import Address, listening_address
-from poetry.catalog import DEFAULT_POEM, load_poem
-from poetry.client import get_poetry
-from poetry.commands.servers import start
-from poetry.graceful import GracefulServerService
-from poetry.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
-from poetry.transform_client import transform_poem
-from poetry.transforms import TRANSFORMS
+from poetry.core.address import Address, listening_address
+from poetry.core.catalog import DEFAULT_POEM, load_poem
+from poetry.core.client import get_poetry
+from poetry.core.transform_client import transform_poem
+from poetry.core.transforms import TRANSFORMS
+from poetry.operations.graceful import GracefulServerService
+from poetry.operations.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
+from poetry.operations.running import start
 
 NAME = "demo"
 HELP = "run a fast and a slow poetry server, the transform service and the proxy; use each"

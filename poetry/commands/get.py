@@ -9,14 +9,14 @@ from typing import IO, Any, TypeVar
 from twisted.internet.defer import CancelledError, Deferred, gatherResults
 from twisted.python.failure import Failure
 
-from poetry.address import ADDRESS_FORMS, parse_address
-from poetry.errors import UsageError
-from poetry.errors import describe_failure as describe_fetch_failure
-from poetry.fetch_many import FetchOutcome, fetch_one
-from poetry.progress import ProgressReport
-from poetry.recipes import MAX_BYTES
-from poetry.transform_client import transform_poem
-from poetry.values import argument_type, positive_seconds
+from poetry.core.address import ADDRESS_FORMS, parse_address
+from poetry.core.errors import UsageError
+from poetry.core.errors import describe_failure as describe_fetch_failure
+from poetry.core.fetch_many import FetchOutcome, fetch_one
+from poetry.core.progress import ProgressReport
+from poetry.core.transform_client import transform_poem
+from poetry.operations.recipes import MAX_BYTES
+from poetry.operations.values import argument_type, positive_seconds
 
 T = TypeVar("T")
 

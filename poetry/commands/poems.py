@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import IO, Any
 
-from poetry.catalog import bundled_names
+from poetry.core.catalog import bundled_names
 
 NAME = "poems"
 HELP = "list the bundled poems"

@@ -7,23 +7,26 @@ from __future__ import annotations
 
 import argparse
 import signal
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.error import CannotListenError
-from twisted.internet.interfaces import IListeningPort
 from twisted.internet.protocol import Factory
 
-from poetry.address import address_name
-from poetry.descriptors import reset_unserved
-from poetry.errors import UsageError
-from poetry.graceful import ConnectionTracker, GracefulServerService
-from poetry.logs import LOG_FORMATS, LOG_LEVELS
-from poetry.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
-from poetry.values import argument_type, positive_int
-from poetry.workers import (
+from poetry.operations.descriptors import reset_unserved
+from poetry.operations.logs import LOG_FORMATS, LOG_LEVELS
+from poetry.operations.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
+from poetry.operations.running import (
+    SHUTDOWN_SIGNALS,
+    listening_line,
+    second_signal_ends_grace,
+    start,
+    when_running,
+)
+from poetry.operations.tracking import ConnectionTracker
+from poetry.operations.values import argument_type, positive_int
+from poetry.operations.workers import (
     Spawn,
     WorkerPool,
     become_worker,
@@ -75,28 +78,6 @@ def worker_argv(recipe: ServiceRecipe, args: argparse.Namespace, listen: str) ->
         if value is not None:
             argv += [f"--{setting.name}", str(value)]
     return [*argv, "--log-format", args.log_format, "--log-level", args.log_level]
-
-
-def listening_line(port: IListeningPort) -> bytes:
-    """Return the ``listening on HOST:PORT`` (or ``unix:PATH``) line announcing ``port``."""
-    return f"listening on {address_name(port.getHost())}\n".encode()
-
-
-async def start(
-    reactor: Any, recipe: ServiceRecipe, settings: dict[str, Any]
-) -> tuple[GracefulServerService, IListeningPort]:
-    """Build and start ``recipe``'s service; return it and its listening port.
-
-    A bad setting raises L{UsageError}; an address that cannot be bound raises
-    L{CannotListenError}.
-    """
-    service = recipe.make_service(reactor, settings)
-    try:
-        service.startService()
-    except OverflowError as error:
-        raise UsageError(f"bad endpoint {settings['listen']!r}: {error}") from error
-    assert service.listening is not None
-    return service, await service.listening
 
 
 async def serve_until_stopped(
@@ -175,38 +156,6 @@ async def serve_with_workers(
     out.flush()
     await Deferred()
     return 0
-
-
-def when_running(reactor: Any) -> Deferred[None]:
-    """Return a Deferred that fires once ``reactor`` runs (its signal handlers installed)."""
-    running: Deferred[None] = Deferred()
-    reactor.callWhenRunning(running.callback, None)
-    return running
-
-
-SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-"""The signals that stop a server: the first gracefully, a second at once."""
-
-
-def second_signal_ends_grace(
-    reactor: Any,
-    service: GracefulServerService | WorkerPool,
-    install: Callable[..., object],
-    signals: tuple[int, ...] = SHUTDOWN_SIGNALS,
-) -> None:
-    """From the first SIGINT or SIGTERM on, make another one end the grace period at once.
-
-    The reactor's own handlers would ask it to stop again, which it no longer
-    can (a logged traceback each time), and the grace period would run its
-    course. ``install`` is L{signal.signal}; ``signals``, those to handle.
-    The parent of workers ends their grace periods by passing the signal on.
-    """
-
-    def end_grace(signum: int, frame: object) -> None:
-        reactor.callFromThread(service.end_grace)
-
-    for signum in signals:
-        install(signum, end_grace)
 
 
 @dataclass(frozen=True)

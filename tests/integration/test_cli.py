@@ -7,7 +7,7 @@ import sys
 from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
 
-from poetry.catalog import load_poem
+from poetry.core.catalog import load_poem
 from tests.support.processes import CommandProcess, spawn, spawn_txpoetry
 from tests.support.sockets import refusing_port
 

@@ -17,7 +17,7 @@ from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import TestCase
 
-from poetry.catalog import load_poem
+from poetry.core.catalog import load_poem
 from tests.support.processes import CommandProcess, spawn_txpoetry
 from tests.support.sockets import read_all
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
 
-from poetry.client import get_poetry
-from poetry.errors import PartialPoemError, TransformError
-from poetry.proxy import PoemCache, ProxyFactory
-from poetry.server import PoetryServerFactory
-from poetry.transform_client import transform_poem
-from poetry.transform_server import TransformFactory
+from poetry.core.client import get_poetry
+from poetry.core.errors import PartialPoemError, TransformError
+from poetry.core.proxy import PoemCache, ProxyFactory
+from poetry.core.server import PoetryServerFactory
+from poetry.core.transform_client import transform_poem
+from poetry.core.transform_server import TransformFactory
 from tests.support import POEM
 from tests.support.sockets import refusing_port
 

@@ -12,8 +12,8 @@ from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
-from poetry.client import get_poetry
-from poetry.slow_server import SlowPoetryFactory
+from poetry.core.client import get_poetry
+from poetry.core.slow_server import SlowPoetryFactory
 from tests.support import POEM
 
 DELAY = 0.05

@@ -6,8 +6,8 @@ from twisted.internet import reactor
 from twisted.internet.error import ConnectionRefusedError
 from twisted.trial.unittest import TestCase
 
-from poetry.client import get_poetry
-from poetry.server import PoetryServerFactory
+from poetry.core.client import get_poetry
+from poetry.core.server import PoetryServerFactory
 from tests.support import POEM
 from tests.support.sockets import refusing_port
 

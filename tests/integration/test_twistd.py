@@ -5,8 +5,8 @@ from __future__ import annotations
 from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
 
-from poetry.catalog import load_poem
-from poetry.client import get_poetry
+from poetry.core.catalog import load_poem
+from poetry.core.client import get_poetry
 from tests.support.processes import CommandProcess, spawn_twistd
 
 

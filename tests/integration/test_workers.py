@@ -18,11 +18,11 @@ from twisted.internet.endpoints import connectProtocol
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
-from poetry.catalog import load_poem
-from poetry.client import get_poetry
-from poetry.connecting import tcp_endpoint
+from poetry.core.catalog import load_poem
+from poetry.core.client import get_poetry
+from poetry.core.connecting import tcp_endpoint
+from poetry.operations.workers import spawn_worker
 from poetry.testing.kits import Recorder
-from poetry.workers import spawn_worker
 from tests.integration.test_integrity import SLOW_TYGER, outcome
 from tests.support.processes import CommandProcess, spawn
 

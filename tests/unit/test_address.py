@@ -1,4 +1,4 @@
-"""Tests for L{poetry.address}: parsing addresses and endpoint strings."""
+"""Tests for L{poetry.core.address} and L{poetry.operations.endpoints}: addresses, endpoints."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ from twisted.internet.protocol import Factory
 from twisted.internet.testing import MemoryReactor
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.address import (
+from poetry.core.address import Address, parse_address
+from poetry.core.errors import UsageError
+from poetry.operations.endpoints import (
     DEFAULT_BACKLOG,
-    Address,
     listen_description,
     listens_at,
-    parse_address,
     server_endpoint,
     with_default_backlog,
 )
-from poetry.errors import UsageError
 
 
 class ParseAddressTests(SynchronousTestCase):

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.catalog}: the bundled poems."""
+"""Tests for L{poetry.core.catalog}: the bundled poems."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.catalog import bundled_names, load_poem
-from poetry.errors import UsageError
+from poetry.core.catalog import bundled_names, load_poem
+from poetry.core.errors import UsageError
 
 
 class CatalogTests(SynchronousTestCase):

@@ -22,13 +22,13 @@ from twisted.python.filepath import FilePath
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry import cli
-from poetry.address import parse_address
-from poetry.catalog import bundled_names, load_poem
 from poetry.cli import build_parser, run_command
-from poetry.client import get_poetry
-from poetry.commands.servers import second_signal_ends_grace
-from poetry.errors import UsageError
-from poetry.graceful import GracefulServerService
+from poetry.core.address import parse_address
+from poetry.core.catalog import bundled_names, load_poem
+from poetry.core.client import get_poetry
+from poetry.core.errors import UsageError
+from poetry.operations.graceful import GracefulServerService
+from poetry.operations.running import second_signal_ends_grace
 from poetry.testing import MemoryPoetryNetwork
 from tests.support import (
     POEM,

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.client.PoetryClientProtocol}: collecting one poem."""
+"""Tests for L{poetry.core.client.PoetryClientProtocol}: collecting one poem."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.client import PoetryClientProtocol
-from poetry.errors import EmptyPoemError, PartialPoemError, PoemTooLargeError
+from poetry.core.client import PoetryClientProtocol
+from poetry.core.errors import EmptyPoemError, PartialPoemError, PoemTooLargeError
 from tests.support import POEM
 
 CLEAN = Failure(ConnectionDone())

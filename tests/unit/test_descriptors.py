@@ -1,4 +1,4 @@
-"""Tests for L{poetry.descriptors}: the connection budget and how unserved connections close."""
+"""Tests for L{poetry.operations.descriptors} and L{poetry.core.closing}: budget and closes."""
 
 from __future__ import annotations
 
@@ -11,14 +11,9 @@ from twisted.internet.protocol import Factory
 from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry import descriptors
-from poetry.descriptors import (
-    DESCRIPTOR_RESERVE,
-    connection_budget,
-    end_poem,
-    poem_delivered,
-    reset_unserved,
-)
+from poetry.core.closing import end_poem, poem_delivered
+from poetry.operations import descriptors
+from poetry.operations.descriptors import DESCRIPTOR_RESERVE, connection_budget, reset_unserved
 from poetry.testing import MemoryPoetryNetwork
 from tests.support import FakeListeningPort
 

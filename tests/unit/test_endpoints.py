@@ -6,9 +6,10 @@ from twisted.internet.address import HostnameAddress, UNIXAddress
 from twisted.internet.testing import MemoryReactor
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.address import address_name, listening_address, server_endpoint
-from poetry.commands.servers import listening_line
-from poetry.errors import UsageError
+from poetry.core.address import address_name, listening_address
+from poetry.core.errors import UsageError
+from poetry.operations.endpoints import server_endpoint
+from poetry.operations.running import listening_line
 
 
 class UnixPort:

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.client.get_poetry} driven through a L{MemoryReactorClock}."""
+"""Tests for L{poetry.core.client.get_poetry} driven through a L{MemoryReactorClock}."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.client import get_poetry
-from poetry.errors import PartialPoemError, PoemTooLargeError
-from poetry.server import PoetryServerFactory
+from poetry.core.client import get_poetry
+from poetry.core.errors import PartialPoemError, PoemTooLargeError
+from poetry.core.server import PoetryServerFactory
 from poetry.testing import MemoryPoetryNetwork
 from tests.support import POEM, accept_client, assert_no_delayed_calls, refuse_client
 

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.graceful}: serving as a service that drains on stop."""
+"""Tests for L{poetry.operations.graceful}: serving as a service that drains on stop."""
 
 from __future__ import annotations
 
@@ -14,16 +14,14 @@ from twisted.logger import formatEvent
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.client import get_poetry
-from poetry.errors import PartialPoemError
-from poetry.graceful import (
-    ACCEPT_REACH,
-    LIMIT_LOG_PERIOD,
-    ConnectionTracker,
-    GracefulServerService,
-)
-from poetry.server import PoetryServerFactory
-from poetry.slow_server import SlowPoetryFactory
+from poetry.core.client import get_poetry
+from poetry.core.errors import PartialPoemError
+from poetry.core.server import PoetryServerFactory
+from poetry.core.slow_server import SlowPoetryFactory
+from poetry.operations.accept_limit import ACCEPT_REACH
+from poetry.operations.graceful import GracefulServerService
+from poetry.operations.limit_warning import LIMIT_LOG_PERIOD
+from poetry.operations.tracking import ConnectionTracker
 from poetry.testing import MemoryPoetryNetwork
 from tests.support import (
     POEM,

@@ -11,9 +11,9 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.descriptors import poem_delivered
-from poetry.graceful import LINGER_SECONDS, ConnectionTracker
-from poetry.lingering import Lingering
+from poetry.core.closing import poem_delivered
+from poetry.operations.lingering import Lingering
+from poetry.operations.tracking import LINGER_SECONDS, ConnectionTracker
 from tests.support import assert_no_delayed_calls, captured_events, connect_server
 from tests.support.peers import HalfCloseableRecorder
 

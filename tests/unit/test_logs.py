@@ -1,4 +1,4 @@
-"""Tests for L{poetry.logs}: readable text or JSON lines."""
+"""Tests for L{poetry.operations.logs}: readable text or JSON lines."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 import poetry
-from poetry.logs import json_line, log_observer, service_log_observer
-from poetry.server import PoetryServerFactory
+from poetry.core.server import PoetryServerFactory
+from poetry.operations.logs import json_line, log_observer, service_log_observer
 from tests.support import captured_events, connect_server
 
 LEVEL_METHODS = {"debug", "info", "warn", "error", "critical", "failure"}

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.pacer}: the pacer's documented invariants, through a fake writer."""
+"""Tests for L{poetry.core.pacer}: the pacer's documented invariants, through a fake writer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.pacer import Pacer
+from poetry.core.pacer import Pacer
 from tests.support import assert_no_delayed_calls
 
 

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.progress} and L{poetry.fetch_many}."""
+"""Tests for L{poetry.core.progress} and L{poetry.core.fetch_many}."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.address import Address
-from poetry.errors import PoemTooLargeError
-from poetry.fetch_many import FetchState, fetch_many
-from poetry.progress import ProgressReport, fit, terminal_columns
+from poetry.core.address import Address
+from poetry.core.errors import PoemTooLargeError
+from poetry.core.fetch_many import FetchState, fetch_many
+from poetry.core.progress import ProgressReport, fit, terminal_columns
 from tests.support import POEM, accept_client, assert_no_delayed_calls, refuse_client, serve_client
 
 ONE = Address("127.0.0.1", 10001)

@@ -12,9 +12,9 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.client import PoetryClientProtocol
-from poetry.errors import PartialPoemError
-from poetry.slow_server import SlowPoetryFactory
+from poetry.core.client import PoetryClientProtocol
+from poetry.core.errors import PartialPoemError
+from poetry.core.slow_server import SlowPoetryFactory
 from tests.support import TimedTransport, connect_server
 from tests.support.properties import split
 

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.proxy}: one upstream fetch shared by all, failures never cached."""
+"""Tests for L{poetry.core.proxy}: one upstream fetch shared by all, failures never cached."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.client import get_poetry
-from poetry.proxy import PoemCache, ProxyFactory
+from poetry.core.client import get_poetry
+from poetry.core.proxy import PoemCache, ProxyFactory
 from tests.support import (
     POEM,
     accept_client,

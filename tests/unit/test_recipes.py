@@ -1,4 +1,4 @@
-"""Tests for L{poetry.recipes} and L{poetry.twistd}: one set of options, two front ends."""
+"""Tests for L{poetry.operations.recipes} and L{poetry.twistd}: one set of options, two fronts."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
-from poetry.catalog import load_poem
-from poetry.errors import UsageError
-from poetry.graceful import GracefulServerService
-from poetry.recipes import POETRY, PROXY, TRANSFORM, normalized
-from poetry.server import PoetryServerFactory
-from poetry.slow_server import SlowPoetryFactory
-from poetry.transform_server import TransformFactory
+from poetry.core.catalog import load_poem
+from poetry.core.errors import UsageError
+from poetry.core.server import PoetryServerFactory
+from poetry.core.slow_server import SlowPoetryFactory
+from poetry.core.transform_server import TransformFactory
+from poetry.operations.graceful import GracefulServerService
+from poetry.operations.recipes import POETRY, PROXY, TRANSFORM, normalized
 from poetry.twistd import RecipeServiceMaker
 from tests.support import accept_client, begin_shutdown, connect_server
 

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.server}: the fast poetry server."""
+"""Tests for L{poetry.core.server}: the fast poetry server."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from twisted.internet.testing import StringTransport, StringTransportWithDisconn
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.server import PoetryServerFactory, PoetryServerProtocol
+from poetry.core.server import PoetryServerFactory, PoetryServerProtocol
 from tests.support import POEM, captured_events, connect_server
 
 

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.slow_server} and L{poetry.pacer}: chunks on a shared clock."""
+"""Tests for L{poetry.core.slow_server} and L{poetry.core.pacer}: chunks on a shared clock."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.pacer import Pacer
-from poetry.slow_server import SlowPoetryFactory
+from poetry.core.pacer import Pacer
+from poetry.core.slow_server import SlowPoetryFactory
 from tests.support import POEM, assert_no_delayed_calls, captured_events, connect_server
 
 CHUNKS = [POEM[i : i + 10] for i in range(0, len(POEM), 10)]

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.tally}, and the busy servers that count with it instead of logging each."""
+"""Tests for L{poetry.core.tally}, and the busy servers that count with it instead of logging."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from twisted.logger import Logger, LogLevel, capturedLogs, formatEvent
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.client import get_poetry
-from poetry.proxy import PoemCache, ProxyFactory
-from poetry.recipes import POETRY, PROXY
-from poetry.server import PoetryServerFactory
-from poetry.tally import Tally, counted
+from poetry.core.client import get_poetry
+from poetry.core.proxy import PoemCache, ProxyFactory
+from poetry.core.server import PoetryServerFactory
+from poetry.core.tally import Tally, counted
+from poetry.operations.recipes import POETRY, PROXY
 from tests.support import POEM, captured_events, connect_server, serve_client
 
 

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.graceful.ConnectionTracker}'s own protocol wrapper, L{TrackedProtocol}."""
+"""Tests for L{poetry.operations.tracking}: the tracker's protocol wrapper, L{TrackedProtocol}."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.graceful import ConnectionTracker, TrackedProtocol
+from poetry.operations.tracking import ConnectionTracker, TrackedProtocol
 from tests.support import connect_server
 from tests.support.peers import DecliningFactory, RecordingProtocol
 

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.transform_client}: one request, one reply, every failure named."""
+"""Tests for L{poetry.core.transform_client}: one request, one reply, every failure named."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.errors import TransformError
+from poetry.core.errors import TransformError
+from poetry.core.transform_client import transform_poem
+from poetry.core.transform_server import TransformFactory
 from poetry.testing import MemoryPoetryNetwork
-from poetry.transform_client import transform_poem
-from poetry.transform_server import TransformFactory
 from tests.support import accept_client, assert_no_delayed_calls, netstring
 
 

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.transform_server}: one request answered, hostile input survived."""
+"""Tests for L{poetry.core.transform_server}: one request answered, hostile input survived."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.transform_server import TransformFactory
-from poetry.transforms import TRANSFORMS
+from poetry.core.transform_server import TransformFactory
+from poetry.core.transforms import TRANSFORMS
 from tests.support import (
     CapturedEvents,
     assert_no_delayed_calls,

@@ -1,4 +1,4 @@
-"""Tests for L{poetry.transforms}: pure, total functions on poem bytes."""
+"""Tests for L{poetry.core.transforms}: pure, total functions on poem bytes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 import tests.support.properties  # noqa: F401  (selects the hypothesis profile)
-from poetry.transforms import TRANSFORMS
+from poetry.core.transforms import TRANSFORMS
 
 
 class TransformTests(SynchronousTestCase):

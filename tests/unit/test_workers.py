@@ -1,4 +1,4 @@
-"""Tests for L{poetry.workers}: processes sharing one listening socket, restarted with a backoff."""
+"""Tests for L{poetry.operations.workers}: processes sharing one socket, restarted with backoff."""
 
 from __future__ import annotations
 
@@ -28,13 +28,13 @@ from twisted.logger import capturedLogs, formatEvent
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry import workers
-from poetry.address import leaving_inherited_paths, server_endpoint
-from poetry.adopted import InheritedUNIXServerEndpoint
 from poetry.cli import build_parser
 from poetry.commands.servers import ServerCommand, proxy, serve, worker_argv
-from poetry.errors import UsageError
-from poetry.workers import (
+from poetry.core.errors import UsageError
+from poetry.operations import workers
+from poetry.operations.adopted import InheritedUNIXServerEndpoint
+from poetry.operations.endpoints import leaving_inherited_paths, server_endpoint
+from poetry.operations.workers import (
     MAX_RESTART_DELAY,
     WORKER_ENVIRONMENT,
     WorkerPool,

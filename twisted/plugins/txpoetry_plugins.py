@@ -1,6 +1,6 @@
 """twistd plugins for the txpoetry services (``twistd -n poetry``, ...)."""
 
-from poetry.recipes import POETRY, PROXY, TRANSFORM
+from poetry.operations.recipes import POETRY, PROXY, TRANSFORM
 from poetry.twistd import RecipeServiceMaker
 
 poetry_server = RecipeServiceMaker(POETRY)
