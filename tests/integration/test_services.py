@@ -12,7 +12,7 @@ from poetry.core.server import PoetryServerFactory
 from poetry.core.transform_client import transform_poem
 from poetry.core.transform_server import TransformFactory
 from tests.support import POEM
-from tests.support.sockets import refusing_port
+from tests.support.sockets import listen_on_free_port, refusing_port
 
 
 class RealServicesTests(TestCase):
@@ -20,26 +20,20 @@ class RealServicesTests(TestCase):
 
     timeout = 30
 
-    def listen(self, factory: object) -> int:
-        """Listen with ``factory`` on a free loopback port until the test ends; return it."""
-        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
-        self.addCleanup(port.stopListening)
-        return int(port.getHost().port)
-
     def proxy_for(self, upstream: int) -> int:
         """Start a caching proxy in front of ``upstream``; return its port."""
         cache = PoemCache(lambda: get_poetry(reactor, "127.0.0.1", upstream, timeout=5), reactor)
-        return self.listen(ProxyFactory(cache))
+        return listen_on_free_port(self, ProxyFactory(cache))
 
     async def test_transform_round_trip(self) -> None:
         """A poem sent to the transform service comes back transformed."""
-        port = self.listen(TransformFactory(reactor))
+        port = listen_on_free_port(self, TransformFactory(reactor))
         reply = await transform_poem(reactor, "127.0.0.1", port, "shout", POEM, timeout=5)
         self.assertEqual(reply, POEM.upper())
 
     async def test_transform_error_reply(self) -> None:
         """An unknown transform is answered with an error, not silence."""
-        port = self.listen(TransformFactory(reactor))
+        port = listen_on_free_port(self, TransformFactory(reactor))
         with self.assertRaises(TransformError):
             await transform_poem(reactor, "127.0.0.1", port, "sing", POEM, timeout=5)
 

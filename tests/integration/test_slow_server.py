@@ -15,6 +15,7 @@ from twisted.trial.unittest import TestCase
 from poetry.core.client import get_poetry
 from poetry.core.slow_server import SlowPoetryFactory
 from tests.support import POEM
+from tests.support.sockets import listen_on_free_port
 
 DELAY = 0.05
 
@@ -42,9 +43,7 @@ class RealSlowServerTests(TestCase):
     def setUp(self) -> None:
         """Listen with a 10-bytes-every-50-ms server on a free loopback port."""
         self.factory = SlowPoetryFactory(POEM, chunk_bytes=10, delay=DELAY, clock=reactor)
-        port = reactor.listenTCP(0, self.factory, interface="127.0.0.1")
-        self.addCleanup(port.stopListening)
-        self.port = port.getHost().port
+        self.port = listen_on_free_port(self, self.factory)
 
     async def test_whole_poem_paced(self) -> None:
         """The whole poem arrives, and no sooner than its chunks can be paced."""

@@ -9,7 +9,7 @@ from twisted.trial.unittest import TestCase
 from poetry.core.client import get_poetry
 from poetry.core.server import PoetryServerFactory
 from tests.support import POEM
-from tests.support.sockets import refusing_port
+from tests.support.sockets import listen_on_free_port, refusing_port
 
 
 class RealTCPTests(TestCase):
@@ -19,17 +19,15 @@ class RealTCPTests(TestCase):
 
     async def test_client_gets_poem(self) -> None:
         """The client gets the whole poem from a live server."""
-        port = reactor.listenTCP(0, PoetryServerFactory(POEM), interface="127.0.0.1")
-        self.addCleanup(port.stopListening)
-        poem = await get_poetry(reactor, "127.0.0.1", port.getHost().port, timeout=10)
+        port = listen_on_free_port(self, PoetryServerFactory(POEM))
+        poem = await get_poetry(reactor, "127.0.0.1", port, timeout=10)
         self.assertEqual(poem, POEM)
 
     async def test_large_poem(self) -> None:
         """A poem much larger than a socket buffer arrives whole."""
         big = POEM * 50_000
-        port = reactor.listenTCP(0, PoetryServerFactory(big), interface="127.0.0.1")
-        self.addCleanup(port.stopListening)
-        poem = await get_poetry(reactor, "127.0.0.1", port.getHost().port, timeout=10)
+        port = listen_on_free_port(self, PoetryServerFactory(big))
+        poem = await get_poetry(reactor, "127.0.0.1", port, timeout=10)
         self.assertEqual(poem, big)
 
     async def test_refused(self) -> None:

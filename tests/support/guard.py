@@ -228,6 +228,31 @@ def _check_unit_tests() -> None:
     SynchronousTestCase.run = run  # type: ignore[method-assign]
 
 
+def guard_socket_classes() -> None:
+    """Refuse to make a socket in the unit tier, below the classes: they stay classes.
+
+    C{socket.socket} keeps its identity (so C{isinstance(s, socket.socket)}
+    works everywhere); its C{__init__} is guarded. C{_socket.socket}, a C type
+    whose methods cannot be replaced, is replaced in its module by a subclass
+    with a guarded C{__init__}, which C{socket.socket.__init__} calls too.
+    """
+    socket.socket.__init__ = forbidden(  # type: ignore[method-assign]
+        "open a socket", socket.socket.__init__
+    )
+    raw = _socket.socket
+    raw_init = forbidden("open a socket (_socket.socket)", raw.__init__)
+
+    class GuardedSocket(raw):  # type: ignore[misc, valid-type]
+        """C{_socket.socket}, refused in the unit tier."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raw_init(self, *args, **kwargs)
+
+    GuardedSocket.__name__ = GuardedSocket.__qualname__ = "socket"
+    GuardedSocket.__module__ = "_socket"
+    _socket.socket = GuardedSocket  # type: ignore[misc]
+
+
 _installed = False
 
 
@@ -237,8 +262,7 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    socket.socket = forbidden("open a socket", socket.socket)  # type: ignore[misc]
-    _socket.socket = forbidden("open a socket (_socket.socket)", _socket.socket)  # type: ignore[misc]
+    guard_socket_classes()
     for name in ("create_connection", "socketpair", "getaddrinfo", "gethostbyname"):
         setattr(socket, name, forbidden(f"use the network (socket.{name})", getattr(socket, name)))
     time.sleep = forbidden("sleep", time.sleep)

@@ -5,6 +5,21 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
+from twisted.internet.protocol import ServerFactory
+from twisted.trial.unittest import TestCase
+
+
+def listen_on_free_port(case: TestCase, factory: ServerFactory) -> int:
+    """Listen with ``factory`` on a free loopback port of the real reactor until ``case`` ends.
+
+    Returns the port number the kernel chose.
+    """
+    from twisted.internet import reactor
+
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    case.addCleanup(port.stopListening)
+    return int(port.getHost().port)  # type: ignore[attr-defined]
+
 
 def refusing_port(add_cleanup: Callable[..., object]) -> int:
     """Return a loopback port held bound, not listening, until cleanup: connects are refused.

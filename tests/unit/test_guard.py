@@ -26,6 +26,12 @@ class DeterminismGuardTests(SynchronousTestCase):
         """Opening a socket fails."""
         self.assertRaises(DeterminismError, socket.socket)  # guard
 
+    def test_socket_stays_a_class(self) -> None:
+        """C{socket.socket} is still the class: C{isinstance} works on it in the unit tier."""
+        self.assertIsInstance(socket.socket, type)
+        self.assertFalse(isinstance(object(), socket.socket))
+        self.assertTrue(issubclass(socket.SocketType, _socket.SocketType))
+
     def test_create_connection(self) -> None:
         """Connecting with C{socket.create_connection} fails before touching the network."""
         self.assertRaises(DeterminismError, socket.create_connection, ("127.0.0.1", 9))  # guard
@@ -96,6 +102,21 @@ class DeterminismGuardTests(SynchronousTestCase):
         call = clock.callLater(1, lambda: None)
         self.assertRaises(DeterminismError, check_no_pending_calls)
         call.cancel()
+
+    def test_every_unit_test_checked_for_pending_calls(self) -> None:
+        """A unit test that leaves a delayed call fails, with no tearDown of its own."""
+
+        class Example(SynchronousTestCase):
+            def test_leaves_a_timer(self) -> None:
+                self.clock = Clock()
+                self.clock.callLater(1, lambda: None)
+
+        result = unittest.TestResult()
+        case = Example("test_leaves_a_timer")
+        case.run(result)
+        [(_, error)] = result.errors
+        self.assertIn("the test left delayed calls pending", error)
+        case.clock.advance(1)  # the timer, so that this test leaves none
 
     def test_async_test_method_fails(self) -> None:
         """An C{async def} test in a C{SynchronousTestCase} fails instead of passing unrun."""

