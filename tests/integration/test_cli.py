@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from twisted.internet import reactor
+from twisted.internet.defer import ensureDeferred
 from twisted.trial.unittest import TestCase
 
 from poetry.core.catalog import load_poem
@@ -41,7 +42,7 @@ class CommandLineTests(TestCase):
 
     async def test_slow_serve_finishes_poem_after_sigterm(self) -> None:
         """A poem in flight when a slow server gets SIGTERM still arrives whole; status 0."""
-        server, port = await self.serve("tyger", "--chunk-bytes", "100", "--delay", "0.1")
+        server, port = await self.serve("tyger", "--chunk-bytes", "400", "--delay", "0.1")
         client = self.spawn("get", port)
         await client.line_matching(rb": \d+ bytes$", stderr=True)  # the first chunk is in
         stopped = server.stop()
@@ -52,9 +53,10 @@ class CommandLineTests(TestCase):
 
     async def test_proxy_and_transform(self) -> None:
         """A poem fetched through the proxy and transformed by the service is lower-cased."""
+        transforming = ensureDeferred(self.serve(command="transform"))  # meanwhile, the others
         _, upstream = await self.serve("tyger")
         _, proxy = await self.serve("--upstream", upstream, command="proxy")
-        _, transform = await self.serve(command="transform")
+        _, transform = await transforming
         client = self.spawn(
             "get", "--quiet", proxy, "--transform", "cummingsify", "--transform-server", transform
         )
@@ -69,7 +71,7 @@ class CommandLineTests(TestCase):
 
     async def test_get_interrupted(self) -> None:
         """Ctrl-C during C{get} reports the fetch as interrupted, not as the server's fault."""
-        _, port = await self.serve("tyger", "--chunk-bytes", "10", "--delay", "0.5")
+        _, port = await self.serve("tyger", "--chunk-bytes", "10", "--delay", "0.1")
         client = self.spawn("get", port)
         await client.line_matching(rb": \d+ bytes$", stderr=True)  # the first chunk is in
         client.transport.signalProcess("INT")
@@ -122,17 +124,20 @@ class CommandLineTests(TestCase):
 
     async def test_reader_gone(self) -> None:
         """When the reader of stdout goes away, the command ends quietly with status 1."""
-        demo = self.spawn("demo")
-        demo.transport.closeStdout()
-        self.assertEqual(await demo.ended, 1)
-        self.assertEqual(demo.err, b"")
+        poems = self.spawn("poems")
+        poems.transport.closeStdout()
+        self.assertEqual(await poems.ended, 1)
+        self.assertEqual(poems.err, b"")
 
     async def test_stdout_closed(self) -> None:
         """With stdout closed, C{get}, C{serve} and C{poems} exit 2 with one line, no traceback."""
-        for args in [["get", "1"], ["serve", "--listen", "tcp:0"], ["poems"]]:
+        commands = [["get", "1"], ["serve", "--listen", "tcp:0"], ["poems"]]
+        processes = []
+        for args in commands:  # all at once
             command = 'exec "$0" -m poetry "$@" >&-'
-            process = spawn(reactor, ["/bin/sh", "-c", command, sys.executable, *args])
-            self.addCleanup(process.stop)
+            processes.append(spawn(reactor, ["/bin/sh", "-c", command, sys.executable, *args]))
+            self.addCleanup(processes[-1].stop)
+        for args, process in zip(commands, processes, strict=True):
             self.assertEqual(await process.ended, 2, process.err)
             [line] = process.err.decode().splitlines()
             self.assertIn(f"txpoetry {args[0]}: error: standard output is closed", line)

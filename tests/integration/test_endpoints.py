@@ -13,13 +13,13 @@ import sys
 import tempfile
 
 from twisted.internet import reactor
-from twisted.internet.task import deferLater
+from twisted.internet.defer import gatherResults
 from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import TestCase
 
 from poetry.core.catalog import load_poem
 from tests.support.processes import CommandProcess, spawn_txpoetry
-from tests.support.sockets import read_all
+from tests.support.sockets import connected, read_all, read_to_end
 
 TYGER = load_poem("tyger")
 
@@ -56,13 +56,13 @@ class UnixEndpointTests(TestCase):
 
     async def test_cut_at_shutdown_is_an_end_of_stream(self) -> None:
         """Past the grace period a UNIX client is cut with an end of stream: no reset exists."""
-        server = await self.serve("--chunk-bytes", "10", "--delay", "0.2", "--grace", "0.3")
-        reading = deferToThread(read_all, socket.AF_UNIX, self.path)
-        await deferLater(reactor, 0.3, lambda: None)
+        server = await self.serve("--chunk-bytes", "10", "--delay", "0.2", "--grace", "0.1")
+        client = connected(socket.AF_UNIX, self.path)
+        start = await deferToThread(client.recv, 65536)  # mid-poem
         server.transport.signalProcess("TERM")
-        received, end = await reading
+        rest, end = await deferToThread(read_to_end, client)
         self.assertEqual(end, "EOF")
-        self.assertLess(len(received), len(TYGER))  # the client can only tell by the length
+        self.assertLess(len(start + rest), len(TYGER))  # the client can only tell by the length
         self.assertEqual(await server.ended, 0, server.err)
 
     async def test_workers_share_a_unix_socket(self) -> None:
@@ -77,14 +77,15 @@ class UnixEndpointTests(TestCase):
         failed to, which ended its graceful stop at once (on a UNIX socket, a
         cut poem ends like a whole one), and the parent's lock file stayed.
         """
-        server = await self.serve("--workers", "2", "--chunk-bytes", "100", "--delay", "0.1")
+        server = await self.serve("--workers", "2", "--chunk-bytes", "400", "--delay", "0.1")
         both = await server.line_matching(rb"(?s)listening on unix:.*listening on unix:", True)
         assert both is not None, server.err  # each worker accepts (until then, clients wait)
-        readers = [deferToThread(read_all, socket.AF_UNIX, self.path) for _ in range(6)]
-        await deferLater(reactor, 0.3, lambda: None)
-        server.transport.signalProcess("TERM")
-        for reading in readers:
-            self.assertEqual(await reading, (TYGER, "EOF"))
+        clients = [connected(socket.AF_UNIX, self.path) for _ in range(6)]
+        starts = await gatherResults([deferToThread(client.recv, 65536) for client in clients])
+        server.transport.signalProcess("TERM")  # every poem is under way
+        ends = await gatherResults([deferToThread(read_to_end, client) for client in clients])
+        for start, (rest, end) in zip(starts, ends, strict=True):
+            self.assertEqual((start + rest, end), (TYGER, "EOF"))
         self.assertEqual(await server.ended, 0, server.err)
         self.assertNotIn(b"Traceback", server.err)
         self.assertEqual(os.listdir(os.path.dirname(self.path)), [])
@@ -123,11 +124,12 @@ class SystemdEndpointTests(TestCase):
         line = await server.line_matching(rb"^listening on 127\.0\.0\.1:(\d+)$")
         assert line is not None, server.err
         self.assertEqual(int(line.group(1)), port)
-        reading = deferToThread(read_all, socket.AF_INET, ("127.0.0.1", port))
-        await deferLater(reactor, 0.2, lambda: None)  # the first chunk is out
+        client = connected(socket.AF_INET, ("127.0.0.1", port))
+        start = await deferToThread(client.recv, 65536)  # the first chunk is out
         server.transport.signalProcess("TERM")
-        received, end = await reading
+        rest, end = await deferToThread(read_to_end, client)
         self.assertEqual(end, "reset")
+        received = start + rest
         self.assertTrue(TYGER.startswith(received) and len(received) < len(TYGER), received)
         self.assertEqual(await server.ended, 0, server.err)
 

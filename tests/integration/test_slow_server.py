@@ -17,7 +17,7 @@ from poetry.core.slow_server import SlowPoetryFactory
 from tests.support import POEM
 from tests.support.sockets import listen_on_free_port
 
-DELAY = 0.05
+DELAY = 0.02
 
 
 class FirstChunkThenHangUp(Protocol):
@@ -41,7 +41,7 @@ class RealSlowServerTests(TestCase):
     timeout = 30
 
     def setUp(self) -> None:
-        """Listen with a 10-bytes-every-50-ms server on a free loopback port."""
+        """Listen with a 10-bytes-every-20-ms server on a free loopback port."""
         self.factory = SlowPoetryFactory(POEM, chunk_bytes=10, delay=DELAY, clock=reactor)
         self.port = listen_on_free_port(self, self.factory)
 

@@ -51,8 +51,9 @@ class TwistdPluginTests(TestCase):
 
     async def test_bad_endpoint(self) -> None:
         """An endpoint that cannot be listened on stops twistd with status 2 and one line."""
-        for endpoint in ["bogus:x", "tcp:0:interface=foo", "tcp:99999"]:
-            server = self.twistd("poetry", "--listen", endpoint)
+        endpoints = ["bogus:x", "tcp:0:interface=foo", "tcp:99999"]
+        servers = [self.twistd("poetry", "--listen", endpoint) for endpoint in endpoints]  # at once
+        for server in servers:
             self.assertEqual(await server.ended, 2, server.out + server.err)
             [line] = server.err.decode().splitlines()
             self.assertIn("bad endpoint", line)

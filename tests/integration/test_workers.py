@@ -13,17 +13,12 @@ import socket
 import sys
 
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred, DeferredList
-from twisted.internet.endpoints import connectProtocol
-from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from poetry.core.catalog import load_poem
 from poetry.core.client import get_poetry
-from poetry.core.connecting import tcp_endpoint
 from poetry.operations.workers import spawn_worker
-from poetry.testing.kits import Recorder
-from tests.integration.test_integrity import SLOW_TYGER, outcome
+from tests.integration.test_integrity import SLOW_TYGER, connect_clients, outcomes, receiving
 from tests.support.processes import CommandProcess, spawn
 
 TYGER = load_poem("tyger")
@@ -57,35 +52,17 @@ class WorkerTests(TestCase):
         """Wait until ``process`` has announced its port and both workers listen; return it."""
         match = await process.line_matching(rb"listening on 127\.0\.0\.1:(\d+)$")
         assert match is not None, process.err
-        for _ in range(50):
-            if len(re.findall(rb"GracefulServerService#info\] listening", process.err)) >= 2:
-                break
-            await deferLater(reactor, 0.1, lambda: None)
+        both = rb"(?s)(GracefulServerService#info\] listening.*){2}"
+        self.assertIsNotNone(await process.line_matching(both, stderr=True), process.err)
         return int(match.group(1))
-
-    def clients(self, port: int, count: int) -> list[Deferred[bytes]]:
-        """Connect ``count`` clients to ``port``; return what each gets until the end."""
-        results = []
-        for _ in range(count):
-            client = Recorder()
-            connectProtocol(tcp_endpoint(reactor, "127.0.0.1", port), client).addErrback(
-                client.ended.errback
-            )
-            results.append(client.ended)
-        return results
-
-    async def outcomes(self, results: list[Deferred[bytes]]) -> list[str]:
-        """Wait for every client; name how each ended."""
-        ended = await DeferredList(results, consumeErrors=True)
-        return [outcome(TYGER)(value) for _ok, value in ended]
 
     async def test_sigterm_past_grace_resets_cut_clients(self) -> None:
         """SIGTERM to the parent: every worker's cut clients see a reset when grace ends; exit 0."""
-        server = self.started(spawn_workers("--grace", "0.3", *SLOW_TYGER))
-        results = self.clients(await self.port_of(server), 8)
-        await deferLater(reactor, 0.3, lambda: None)  # a chunk or two each
+        server = self.started(spawn_workers("--grace", "0.1", *SLOW_TYGER))
+        clients = connect_clients(await self.port_of(server), 8)
+        await receiving(clients)
         server.transport.signalProcess("TERM")
-        self.assertEqual(await self.outcomes(results), ["reset"] * 8)
+        self.assertEqual(await outcomes(clients, TYGER), ["reset"] * 8)
         self.assertEqual(await server.ended, 0, server.err)
         # Which worker accepts is the kernel's choice (idle, one may take them all): at least one.
         self.assertGreaterEqual(server.err.count(b"grace period over"), 1, server.err)
@@ -93,12 +70,12 @@ class WorkerTests(TestCase):
 
     async def test_ctrl_c_is_not_a_second_signal(self) -> None:
         """SIGINT to the whole group (Ctrl-C): workers stop gracefully; poems in flight finish."""
-        slow = ("--listen", "tcp:0", "--chunk-bytes", "100", "--delay", "0.1", "--grace", "30")
+        slow = ("--listen", "tcp:0", "--chunk-bytes", "400", "--delay", "0.1", "--grace", "30")
         server = self.started(spawn_workers(*slow, "tyger"))
-        results = self.clients(await self.port_of(server), 4)
-        await deferLater(reactor, 0.2, lambda: None)
+        clients = connect_clients(await self.port_of(server), 4)
+        await receiving(clients)
         os.killpg(server.transport.pid, signal.SIGINT)
-        self.assertEqual(await self.outcomes(results), ["whole"] * 4)
+        self.assertEqual(await outcomes(clients, TYGER), ["whole"] * 4)
         self.assertEqual(await server.ended, 0, server.err)
         self.assertNotIn(b"grace period", server.err)
 

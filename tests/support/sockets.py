@@ -51,9 +51,14 @@ def read_to_end(client: socket.socket) -> tuple[bytes, str]:
         return received, "EOF"
 
 
+def connected(family: int, address: object) -> socket.socket:
+    """Return a blocking client connected to ``address`` (reads time out after 30 s)."""
+    client = socket.socket(family, socket.SOCK_STREAM)
+    client.settimeout(30)  # generous: the machine may be busy
+    client.connect(address)
+    return client
+
+
 def read_all(family: int, address: object) -> tuple[bytes, str]:
     """Connect to ``address``, read to the end; return the bytes and how it ended."""
-    client = socket.socket(family, socket.SOCK_STREAM)
-    client.settimeout(10)
-    client.connect(address)
-    return read_to_end(client)
+    return read_to_end(connected(family, address))
