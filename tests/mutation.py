@@ -9,7 +9,7 @@ A module's score is killed / generated: a timeout counts as killed; a mutant
 that no test reaches, or that survives, counts against it. Lines excluded with
 ``# pragma: no mutate`` (each with its reason) generate no mutants at all.
 The record lives in ``tests/mutation-scores.json``; the release step that runs
-this is described in the README ("Mutation testing").
+this is described in docs/mutation.md.
 """
 
 from __future__ import annotations

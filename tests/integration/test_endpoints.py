@@ -2,7 +2,7 @@
 
 A UNIX stream socket has no reset: closing it is all an abort can do, so a
 client cut at shutdown sees an end of stream like any other. These tests pin
-that down, as the README says it.
+that down, as docs/operations.md says it.
 """
 
 from __future__ import annotations

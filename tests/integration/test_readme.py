@@ -1,4 +1,4 @@
-"""Each ```python block of the README runs as pasted, in a process of its own."""
+"""Each ```python block of the README and of docs/ runs as pasted, in a process of its own."""
 
 from __future__ import annotations
 
@@ -11,16 +11,21 @@ from twisted.trial.unittest import TestCase
 
 from tests.support.processes import spawn
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def python_snippets() -> list[str]:
-    """Return the text of each ```python block in the README."""
-    return re.findall(r"```python\n(.*?)```", README.read_text(), re.DOTALL)
+    """Return the text of each ```python block in the README and docs/."""
+    return [
+        snippet
+        for document in DOCUMENTS
+        for snippet in re.findall(r"```python\n(.*?)```", document.read_text(), re.DOTALL)
+    ]
 
 
 class ReadmeSnippetTests(TestCase):
-    """A newcomer who pastes a README snippet into a file gets a program or a test that works."""
+    """A newcomer who pastes a snippet into a file gets a program or a test that works."""
 
     def snippet_file(self, name: str, snippet: str) -> str:
         """Write ``snippet`` to ``name`` in a fresh folder; return its path."""

@@ -1,4 +1,4 @@
-"""Fake sockets and ports for the unit tier: objects Twisted's own TCP code can run on.
+"""Fakes for the unit tier: sockets Twisted's own TCP code can run on, transports that half-close.
 
 A L{FakeSocket} is what a real port or connection holds as its C{socket},
 recording what is done to it (options, shutdown, close) instead of asking a
@@ -11,6 +11,8 @@ from __future__ import annotations
 import errno
 import socket
 from typing import Any
+
+from twisted.internet.testing import StringTransport
 
 
 class FakeSocket:
@@ -74,3 +76,19 @@ class FakeSocket:
     def getpeername(self) -> Any:
         """The other end's address."""
         return ("127.0.0.1", 50000)
+
+
+class HalfClosingTransport(StringTransport):
+    """A memory transport that can half-close, as a TCP transport can (StringTransport cannot).
+
+    A protocol that ends its output with C{loseWriteConnection} takes, on a
+    plain L{StringTransport}, the branch for transports that cannot: this one
+    makes it take the branch real sockets take. ``write_closed`` says whether
+    it was asked to.
+    """
+
+    write_closed = False
+
+    def loseWriteConnection(self) -> None:
+        """Record the half-close (Twisted would send the FIN once its buffer is empty)."""
+        self.write_closed = True

@@ -1,17 +1,20 @@
-"""The documentation's references to tests name tests that exist."""
+"""The documentation holds: its references to tests name tests that exist, its tests pass."""
 
 from __future__ import annotations
 
 import ast
 import functools
 import re
+import types
+import unittest
 from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = re.compile(r"`(tests/[\w/]+\.py)((?:::\w+)+)`")
-DOCUMENTS = ["docs/testing-patterns.md", "README.md"]
+DOCUMENTS = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
+"""Every page of documentation: the README and docs/."""
 
 
 def defines(node: ast.AST, name: str) -> ast.AST | None:
@@ -44,6 +47,30 @@ def python_snippets(document: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", (ROOT / document).read_text(), re.DOTALL)
 
 
+def unit_tests(document: str) -> list[str]:
+    """Return the test modules shown in ``document`` that need no global reactor."""
+    return [
+        snippet
+        for snippet in python_snippets(document)
+        if "def test_" in snippet and "from twisted.internet import reactor" not in snippet
+    ]
+
+
+def run_snippet(snippet: str, name: str) -> unittest.TestResult:
+    """Run the tests of ``snippet`` as a module of the unit tier (the guard watching); the result.
+
+    The module is named under C{tests.unit}, so that the determinism guard
+    treats its code as unit-tier code.
+    """
+    module = types.ModuleType(f"tests.unit.snippet_{abs(hash(name))}")
+    exec(compile(snippet, name, "exec"), module.__dict__)
+    result = unittest.TestResult()
+    for case in vars(module).values():
+        if isinstance(case, type) and case.__module__ == module.__name__:
+            unittest.defaultTestLoader.loadTestsFromTestCase(case).run(result)
+    return result
+
+
 class DocumentationReferenceTests(SynchronousTestCase):
     """Every test the documentation points to is there to read and run."""
 
@@ -63,24 +90,30 @@ class DocumentationReferenceTests(SynchronousTestCase):
                     node = defines(node, name)
                     self.assertIsNotNone(node, f"{document}: {path}::{'::'.join(names)}")
 
-    def test_readme_snippets_are_python(self) -> None:
-        """Every ```python block of the README parses as a whole module."""
-        snippets = python_snippets("README.md")
-        self.assertTrue(snippets)
-        for snippet in snippets:
-            ast.parse(snippet)
+    def test_snippets_are_python(self) -> None:
+        """Every ```python block of the documentation parses as a whole module."""
+        for document in DOCUMENTS:
+            for snippet in python_snippets(document):
+                ast.parse(snippet)
 
-    def test_readme_test_snippets_are_run(self) -> None:
-        """A test shown in the README is a whole unit-tier module, word for word, imports and all.
+    def test_readme_shows_a_test(self) -> None:
+        """The README shows one test module, and start-here.md one per step."""
+        self.assertEqual(len(unit_tests("README.md")), 1)
+        self.assertGreaterEqual(len(python_snippets("docs/start-here.md")), 5)
 
-        (The integration tier also runs each README snippet as pasted:
-        C{tests/integration/test_readme.py}.)
+    def test_test_snippets_pass_as_pasted(self) -> None:
+        """Each test module the documentation shows passes in the unit tier, exactly as shown.
+
+        A snippet that runs on the global reactor (the tutorial's real-socket
+        test) is run by the integration tier instead, as every snippet is
+        (C{tests/integration/test_readme.py}).
         """
-        modules = [p.read_text() for p in (ROOT / "tests" / "unit").glob("test_*.py")]
-        shown = [s for s in python_snippets("README.md") if "def test_" in s]
-        self.assertTrue(shown)
-        for snippet in shown:
-            self.assertIn(snippet, modules)
+        for document in DOCUMENTS:
+            for index, snippet in enumerate(unit_tests(document)):
+                result = run_snippet(snippet, f"{document}[{index}]")
+                problems = [text for _, text in result.errors + result.failures]
+                self.assertEqual(problems, [], f"{document}, test snippet {index}")
+                self.assertEqual(result.testsRun, snippet.count("def test_"), document)
 
     def test_readme_pip_commands_install_the_project(self) -> None:
         """Each C{pip install} the README gives installs txpoetry itself, never a lone tool.
@@ -99,12 +132,12 @@ class DocumentationReferenceTests(SynchronousTestCase):
         self.assertIn("hypothesis", names)
 
     def test_readme_twistd_commands_name_a_pid_file(self) -> None:
-        """Each twistd command in the README sets C{--pidfile}.
+        """Each twistd command in the documentation sets C{--pidfile}.
 
         Without it every twistd writes C{twistd.pid} in the current directory,
         and a second one started there refuses to run.
         """
-        text = (ROOT / "README.md").read_text()
+        text = "\n".join((ROOT / document).read_text() for document in DOCUMENTS)
         commands = re.findall(r"(?m)(?:^|`)(twistd [^`\n]*?\bpoetry[^`\n]*)", text)
         self.assertGreaterEqual(len(commands), 4)
         for command in commands:

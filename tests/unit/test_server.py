@@ -11,6 +11,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.core.server import PoetryServerFactory, PoetryServerProtocol
 from tests.support import POEM, captured_events, connect_server
+from tests.support.fakes import HalfClosingTransport
 
 
 class PoetryServerProtocolTests(SynchronousTestCase):
@@ -28,10 +29,22 @@ class PoetryServerProtocolTests(SynchronousTestCase):
         self.assertEqual(self.transport.value(), POEM)
 
     def test_closes_cleanly_after_poem(self) -> None:
-        """The server asks for a clean close (not an abort) after writing the poem."""
+        """On a transport that cannot half-close, a clean close (not an abort) after the poem."""
         self.protocol.makeConnection(self.transport)
         self.assertTrue(self.transport.disconnecting)
         self.assertFalse(self.transport.disconnected)
+
+    def test_half_closes_after_poem_on_tcp(self) -> None:
+        """On a transport that can half-close (TCP), the poem ends with a half-close, not a close.
+
+        The close follows once Twisted says every byte is out (C{writeConnectionLost}).
+        """
+        transport = HalfClosingTransport()
+        self.protocol.makeConnection(transport)
+        self.assertEqual((transport.value(), transport.write_closed), (POEM, True))
+        self.assertFalse(transport.disconnecting)
+        self.protocol.writeConnectionLost()
+        self.assertTrue(transport.disconnecting)
 
     def test_ignores_client_bytes(self) -> None:
         """Bytes the client sends change nothing on the wire."""
