@@ -28,8 +28,10 @@ class FakeSocket:
         family: int = socket.AF_INET,
         name: Any = ("127.0.0.1", 10000),
         waiting: list[FakeSocket] | None = None,
+        descriptor: int = 1_000_000,
     ) -> None:
         self.family = family
+        self.descriptor = descriptor
         self.name = name
         self.waiting = list(waiting or [])
         self.calls: list[tuple[Any, ...]] = []
@@ -66,8 +68,12 @@ class FakeSocket:
         """Set blocking mode (in name only)."""
 
     def fileno(self) -> int:
-        """A descriptor number no real socket has here."""
-        return 1_000_000
+        """Its descriptor: by default a number no real file has here.
+
+        Some Twisted releases set close-on-exec on an accepted socket's
+        descriptor: give those a real one (of the null device, say).
+        """
+        return self.descriptor
 
     def getsockname(self) -> Any:
         """The address it is bound to."""

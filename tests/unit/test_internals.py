@@ -31,7 +31,10 @@ class TCPPortTests(SynchronousTestCase):
     def setUp(self) -> None:
         """A port listening on a fake socket with five connections waiting."""
         self.reactor = MemoryReactorClock()
-        self.listening = FakeSocket(waiting=[FakeSocket() for _ in range(5)])
+        null = os.open(os.devnull, os.O_RDONLY)  # Twisted 25.5 sets close-on-exec on accepted fds
+        self.addCleanup(os.close, null)
+        waiting = [FakeSocket(descriptor=null) for _ in range(5)]
+        self.listening = FakeSocket(waiting=waiting, descriptor=null)
         factory = Factory.forProtocol(Protocol)
         self.port = tcp.Port(0, factory, interface="127.0.0.1", reactor=self.reactor)
         self.port.createInternetSocket = lambda: self.listening  # type: ignore[method-assign]
