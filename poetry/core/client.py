@@ -63,9 +63,10 @@ class PoetryClientProtocol(Protocol):
         if self.poem.called:
             return
         received = b"".join(self._chunks)
-        if reason.check(ConnectionDone) and not received:
+        clean = isinstance(reason.value, ConnectionDone)
+        if clean and not received:
             self.poem.errback(EmptyPoemError())
-        elif reason.check(ConnectionDone):
+        elif clean:
             self.poem.callback(received)
         else:
             self.poem.errback(PartialPoemError(received, reason))

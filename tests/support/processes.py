@@ -74,16 +74,17 @@ class CommandProcess(ProcessProtocol):
         return self.ended
 
 
-def spawn(reactor: Any, argv: list[str]) -> CommandProcess:
-    """Start ``argv`` as a child of ``reactor``, with this process's environment.
+def spawn(reactor: Any, argv: list[str], path: str | None = None) -> CommandProcess:
+    """Start ``argv`` as a child of ``reactor``, with this process's environment, in ``path``.
 
     Less ``PYTHONUNBUFFERED``: a child's stdout is buffered, as in a user's
     shell, whatever the machine running the tests sets (an unbuffered stdout
-    once hid a reader gone being reported at exit with status 120).
+    once hid a reader gone being reported at exit with status 120). The
+    child runs in the current directory unless ``path`` names another.
     """
     process = CommandProcess()
     env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
-    reactor.spawnProcess(process, argv[0], argv, env=env)
+    reactor.spawnProcess(process, argv[0], argv, env=env, path=path)
     return process
 
 
