@@ -67,11 +67,11 @@ class PoemCache:
         self._ttl = ttl
         self._failure_ttl = failure_ttl
         self._poem: bytes | None = None
-        self._fetched_at = 0.0  # pragma: no mutate (equivalent: read only after _fetched sets it)
+        self._fetched_at = 0.0
         self._failure: Failure | None = None
-        self._failed_at = 0.0  # pragma: no mutate (equivalent: used only after _failed sets it)
+        self._failed_at = 0.0
         self._waiting: list[Deferred[bytes]] = []
-        self._fetching = False  # pragma: no mutate (equivalent: only read as a truth value)
+        self._fetching = False
 
     def get(self) -> Deferred[bytes]:
         """Return the poem: at once when fresh, else once the (shared) fetch ends.
@@ -122,7 +122,7 @@ class PoemCache:
 
     def _fetched(self, poem: bytes) -> None:
         """Cache the poem and hand it to everyone waiting."""
-        self._fetching = False  # pragma: no mutate (equivalent: only read as a truth value)
+        self._fetching = False
         self._poem, self._fetched_at = poem, self._clock.seconds()
         waiting, self._waiting = self._waiting, []
         for waiter in waiting:
@@ -130,7 +130,7 @@ class PoemCache:
 
     def _failed(self, failure: Failure) -> None:
         """Cache no poem; remember the failure for a while; fail everyone waiting."""
-        self._fetching = False  # pragma: no mutate (equivalent: only read as a truth value)
+        self._fetching = False
         self._failure, self._failed_at = failure, self._clock.seconds()
         waiting, self._waiting = self._waiting, []
         remembered = (

@@ -46,7 +46,7 @@ class SlowPoetryProtocol(Protocol):
         self._chunk_bytes = chunk_bytes
         self._pacer = pacer
         self._sent = 0
-        self.paused = False  # pragma: no mutate (equivalent: only read as a truth value)
+        self.paused = False
 
     def connectionMade(self) -> None:
         """Send the first chunk at once, then join the pacer for the rest."""
@@ -77,7 +77,7 @@ class SlowPoetryProtocol(Protocol):
 
     def resumeProducing(self) -> None:
         """Carry on: a chunk held back while paused leaves now."""
-        self.paused = False  # pragma: no mutate (equivalent: only read as a truth value)
+        self.paused = False
         self._pacer.resume(self)
 
     def stopProducing(self) -> None:

@@ -46,7 +46,7 @@ class Tally:
         self._period = period
         self._count = 0
         self._bytes = 0
-        self._since = 0.0  # pragma: no mutate (equivalent: the first count sets it before any read)
+        self._since = 0.0
 
     def count(self, size: int = 0) -> None:
         """Count one event of ``size`` bytes, after summarising a period that is over."""

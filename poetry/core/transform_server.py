@@ -121,7 +121,7 @@ class TransformProtocol(NetstringReceiver, TimeoutMixin):
         self._idle_timeout = idle_timeout
         self._write_timeout = write_timeout
         self._clock = clock
-        self._finished = False  # pragma: no mutate (equivalent: only read as a truth value)
+        self._finished = False
         self._reply_size: int | None = None
         self._head = b""
 

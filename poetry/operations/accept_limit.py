@@ -43,7 +43,7 @@ class AcceptLimiter:
         self._clock = clock
         self._warning = LimitWarning(clock)
         self._port: Any = None
-        self._paused = False  # pragma: no mutate (a flag: None is as false)
+        self._paused = False
         self._clamp_again: IDelayedCall | None = None
 
     @property
@@ -72,7 +72,7 @@ class AcceptLimiter:
         """A connection is closed: resume a paused port once there is room."""
         self._limit_accepts()
         if self._paused and not self.full:
-            self._paused = False  # pragma: no mutate (a flag: None is as false)
+            self._paused = False
             if self._port is not None:
                 self._warning.resumed()
                 internals.resume_accepting(self._port)

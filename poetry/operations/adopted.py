@@ -34,7 +34,7 @@ class InheritedUNIXServerEndpoint:
     def __init__(self, reactor: Any, fileno: int) -> None:
         self.reactor = reactor
         self.fileno = fileno
-        self._used = False  # pragma: no mutate (a flag: None is as false)
+        self._used = False
 
     def listen(self, factory: IProtocolFactory) -> Deferred[IListeningPort]:
         """Start listening with ``factory`` on the inherited socket."""

@@ -28,7 +28,7 @@ class LimitWarning:
         self._clock = clock
         self._fills = 0  # times the limit was reached since the last warning
         self._warned_at: float | None = None
-        self._resume_to_log = False  # pragma: no mutate (a flag: None is as false)
+        self._resume_to_log = False
 
     def reached(self, count: int) -> None:
         """The limit is reached with ``count`` connections open: warn, unless said lately."""
@@ -57,7 +57,7 @@ class LimitWarning:
     def resumed(self) -> None:
         """Connections are accepted again: say so, if a warning was given since it was last said."""
         if self._resume_to_log:
-            self._resume_to_log = False  # pragma: no mutate (a flag: None is as false)
+            self._resume_to_log = False
             self._log.info(
                 "accepting connections again",  # pragma: no mutate (log text)
                 event="accepting-again",

@@ -121,7 +121,7 @@ class WorkerProcess(ProcessProtocol):
     def __init__(self, pool: WorkerPool, index: int) -> None:
         self.pool = pool
         self.index = index
-        self.started = 0.0  # pragma: no mutate (equivalent: the pool sets it before any read)
+        self.started = 0.0
         self.pid: int | None = None  # pragma: no mutate (equivalent: the pool sets it)
 
     def outReceived(self, data: bytes) -> None:
@@ -160,7 +160,7 @@ class WorkerPool:
         self.running: dict[int, tuple[WorkerProcess, Any]] = {}
         self._deaths = [0] * count
         self._restarts: dict[int, IDelayedCall] = {}
-        self._stopping = False  # pragma: no mutate (a flag: None is as false)
+        self._stopping = False
         self._stopped: list[Deferred[None]] = []
 
     def start(self) -> None:

@@ -225,7 +225,7 @@ def defined_in(module_name: str) -> Iterator[tuple[str, object]]:
         else:
             continue
         for name in names:
-            if not name.startswith("_"):
+            if not name.startswith("_") and "mutmut" not in name:  # not mutmut's trampolines
                 yield name, getattr(module, name)
 
 
