@@ -62,7 +62,9 @@ class Harness:
     """How a check reaches the world. Mixed into a trial test case with a kit."""
 
     reactor: Any
-    """The reactor that servers and clients use."""
+    """The reactor that clients use."""
+    server_reactor: Any
+    """The reactor that servers use (the same reactor over TCP; another process's in memory)."""
 
     def listen(self, factory: IProtocolFactory) -> IListeningPort:
         """Serve ``factory`` on a free loopback port until the check ends."""
@@ -84,16 +86,23 @@ class Harness:
 
 
 class MemoryHarness(Harness):
-    """The in-memory network: nothing moves until the check says, time moved exactly."""
+    """The in-memory network: nothing moves until the check says, time moved exactly.
+
+    Servers run in a process of their own (C{server_process}), clients in the
+    network's C{main} process, both on the same host.
+    """
 
     def setUp(self) -> None:
-        """Make a fresh network."""
+        """Make a fresh network, with a server process."""
         self.network = MemoryPoetryNetwork()
         self.reactor = self.network.reactor
+        self.server_process = self.network.process("server")
+        self.server_reactor = self.server_process.reactor
 
     def listen(self, factory: IProtocolFactory) -> IListeningPort:
-        """Serve on a free port of the network's loopback."""
-        return self.network.serve("127.0.0.1", 0, factory)
+        """Serve on a free loopback port, in the server process."""
+        port: IListeningPort = self.server_reactor.listenTCP(0, factory, interface="127.0.0.1")
+        return port
 
     async def elapse(self, seconds: float) -> None:
         """Advance the network's clock exactly, timer by timer."""
@@ -115,7 +124,7 @@ class TCPHarness(Harness):
         """Use the real reactor."""
         from twisted.internet import reactor
 
-        self.reactor = reactor
+        self.reactor = self.server_reactor = reactor
 
     def listen(self, factory: IProtocolFactory) -> IListeningPort:
         """Listen on a free loopback port until the check ends."""
@@ -345,7 +354,7 @@ class PoetryServerChecks:
 
     async def fetch(self: Any, client: Recorder) -> bytes:
         """Connect ``client`` to a fresh server, let the poem be sent; return what arrived."""
-        port = self.listen(self.server_factory(self.reactor))
+        port = self.listen(self.server_factory(self.server_reactor))
         await self.connect(port, client)
         await self.elapse(self.seconds_per_poem)
         return await self.wait(client.ended)
@@ -364,7 +373,7 @@ class PoetryServerChecks:
 
     async def test_many_clients_at_once(self: Any) -> None:
         """Several clients connected at once each get the whole poem."""
-        port = self.listen(self.server_factory(self.reactor))
+        port = self.listen(self.server_factory(self.server_reactor))
         clients = [Recorder() for _ in range(5)]
         for client in clients:
             await self.connect(port, client)
@@ -374,7 +383,7 @@ class PoetryServerChecks:
 
     async def test_client_leaving_early(self: Any) -> None:
         """A client that resets at once does not stop the server serving the next one."""
-        port = self.listen(self.server_factory(self.reactor))
+        port = self.listen(self.server_factory(self.server_reactor))
         leaving = Recorder(abort=True)
         await self.connect(port, leaving)
         with self.assertRaises(ConnectionAborted):

@@ -14,8 +14,8 @@ from twisted.internet.error import ConnectionLost
 from twisted.internet.interfaces import IListeningPort
 from twisted.python.failure import Failure
 
-from poetry.address import Address
-from poetry.graceful import GracefulServerService
+from poetry.core.address import Address
+from poetry.operations.graceful import GracefulServerService
 from poetry.testing.kits import TCPHarness, over_tcp
 from tests.support.contracts import PoetryContract
 from tests.support.sockets import refusing_port

@@ -29,9 +29,9 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 from zope.interface import implementer
 
-from poetry.catalog import load_poem
-from poetry.client import get_poetry
-from poetry.connecting import tcp_endpoint
+from poetry.core.catalog import load_poem
+from poetry.core.client import get_poetry
+from poetry.core.connecting import tcp_endpoint
 from poetry.testing.kits import Recorder
 from tests.support import netstring
 from tests.support.processes import CommandProcess, spawn, spawn_twistd, spawn_txpoetry

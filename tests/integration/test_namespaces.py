@@ -18,8 +18,8 @@ from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
-from poetry.client import get_poetry
-from poetry.server import PoetryServerFactory
+from poetry.core.client import get_poetry
+from poetry.core.server import PoetryServerFactory
 from poetry.testing.namespaces import (
     TABLE,
     Direction,

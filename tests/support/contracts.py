@@ -21,20 +21,20 @@ from twisted.internet.endpoints import connectProtocol
 from twisted.internet.error import ConnectionLost, ConnectionRefusedError
 from twisted.internet.interfaces import IListeningPort, IProtocolFactory
 
-from poetry.address import Address, listening_address
-from poetry.catalog import bundled_names, load_poem
-from poetry.client import get_poetry
-from poetry.connecting import tcp_endpoint
-from poetry.errors import EmptyPoemError, PartialPoemError, PoemTooLargeError, TransformError
-from poetry.fetch_many import fetch_many
-from poetry.graceful import GracefulServerService
-from poetry.proxy import PoemCache, ProxyFactory
-from poetry.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
-from poetry.server import PoetryServerFactory
-from poetry.slow_server import SlowPoetryFactory
+from poetry.core.address import Address, listening_address
+from poetry.core.catalog import bundled_names, load_poem
+from poetry.core.client import get_poetry
+from poetry.core.connecting import tcp_endpoint
+from poetry.core.errors import EmptyPoemError, PartialPoemError, PoemTooLargeError, TransformError
+from poetry.core.fetch_many import fetch_many
+from poetry.core.proxy import PoemCache, ProxyFactory
+from poetry.core.server import PoetryServerFactory
+from poetry.core.slow_server import SlowPoetryFactory
+from poetry.core.transform_client import transform_poem
+from poetry.core.transform_server import TransformFactory
+from poetry.operations.graceful import GracefulServerService
+from poetry.operations.recipes import POETRY, PROXY, TRANSFORM, ServiceRecipe
 from poetry.testing.kits import Harness, Recorder
-from poetry.transform_client import transform_poem
-from poetry.transform_server import TransformFactory
 from tests.support import POEM, netstring
 from tests.support.peers import (
     CountingFactory,
@@ -85,7 +85,7 @@ class PoetryContract(Harness):
     ) -> tuple[GracefulServerService, IListeningPort]:
         """Start ``recipe``'s service on a free loopback port, as its command does."""
         service = recipe.make_service(
-            self.reactor, {"listen": "tcp:0:interface=127.0.0.1", **settings}
+            self.server_reactor, {"listen": "tcp:0:interface=127.0.0.1", **settings}
         )
         service.startService()
         self.keep_service(service)
@@ -114,7 +114,10 @@ class PoetryContract(Harness):
 
     def proxy_for(self, upstream: Address) -> Address:
         """Serve a caching proxy in front of ``upstream``; return its address."""
-        cache = PoemCache(lambda: self.fetch(upstream, timeout=5), self.reactor)
+        reactor = self.server_reactor
+        cache = PoemCache(
+            lambda: get_poetry(reactor, upstream.host, upstream.port, timeout=5), reactor
+        )
         return self.address(ProxyFactory(cache))
 
     async def test_fetch_each_bundled_poem(self) -> None:
@@ -142,7 +145,7 @@ class PoetryContract(Harness):
 
     async def test_drop_mid_poem(self) -> None:
         """A server that resets mid-poem fails the fetch with exactly the partial bytes."""
-        address = self.address(dropping_server(POEM[:9], self.reactor, 0.2))
+        address = self.address(dropping_server(POEM[:9], self.server_reactor, 0.2))
         poem = self.fetch(address, timeout=5)
         await self.elapse(0.2)
         with self.assertRaises(PartialPoemError) as caught:  # type: ignore[attr-defined]
@@ -180,7 +183,7 @@ class PoetryContract(Harness):
 
     async def test_slow_poem_arrives_whole(self) -> None:
         """The slow server's poem arrives whole after its chunks have been paced out."""
-        factory = SlowPoetryFactory(POEM, 10, SLOW_DELAY, self.reactor)
+        factory = SlowPoetryFactory(POEM, 10, SLOW_DELAY, self.server_reactor)
         poem = self.fetch(self.address(factory), timeout=5)
         await self.elapse(math.ceil(len(POEM) / 10) * SLOW_DELAY)
         self.assertEqual(await self.wait(poem), POEM)  # type: ignore[attr-defined]
@@ -194,13 +197,13 @@ class PoetryContract(Harness):
 
     async def test_transform_request(self) -> None:
         """The transform service returns the transformed poem."""
-        address = self.address(TransformFactory(self.reactor))
+        address = self.address(TransformFactory(self.server_reactor))
         reply = transform_poem(self.reactor, address.host, address.port, "shout", POEM)
         self.assertEqual(await self.wait(reply), POEM.upper())  # type: ignore[attr-defined]
 
     async def test_transform_error_replies(self) -> None:
         """An unknown transform and a transform that raises each get an error reply."""
-        factory = TransformFactory(self.reactor, transforms={"broken": broken_transform})
+        factory = TransformFactory(self.server_reactor, transforms={"broken": broken_transform})
         address = self.address(factory)
         for name, reason in [("sing", "unknown transform 'sing'"), ("broken", "out of ink")]:
             reply = transform_poem(self.reactor, address.host, address.port, name, POEM)
@@ -214,12 +217,14 @@ class PoetryContract(Harness):
         upstream = self.listen(PoetryServerFactory(POEM))
         proxy = self.proxy_for(listening_address(upstream))
         self.assertEqual(await self.wait(self.fetch(proxy)), POEM)  # type: ignore[attr-defined]
-        await upstream.stopListening()
+        await self.wait(upstream.stopListening())
         self.assertEqual(await self.wait(self.fetch(proxy)), POEM)  # type: ignore[attr-defined]
 
     async def test_proxy_coalesces_concurrent_misses(self) -> None:
         """Clients arriving during one slow upstream fetch share it: one upstream connection."""
-        upstream = CountingFactory(SlowPoetryFactory(POEM, len(POEM) // 2 + 1, 0.3, self.reactor))
+        upstream = CountingFactory(
+            SlowPoetryFactory(POEM, len(POEM) // 2 + 1, 0.3, self.server_reactor)
+        )
         proxy = self.proxy_for(self.address(upstream))
         poems = [self.fetch(proxy, timeout=5) for _ in range(5)]
         await self.elapse(0.3)
@@ -229,7 +234,7 @@ class PoetryContract(Harness):
 
     async def test_proxy_upstream_failure_reaches_every_waiter(self) -> None:
         """When upstream resets, every waiting proxy client fails; none gets an empty poem."""
-        proxy = self.proxy_for(self.address(dropping_server(POEM[:5], self.reactor, 0.2)))
+        proxy = self.proxy_for(self.address(dropping_server(POEM[:5], self.server_reactor, 0.2)))
         poems = [self.fetch(proxy, timeout=5) for _ in range(3)]
         await self.elapse(0.2)
         for poem in poems:

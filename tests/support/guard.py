@@ -94,6 +94,25 @@ def forbidden(what: str, original: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def numeric_only(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap C{getaddrinfo} so that the unit tier may only parse numeric addresses with it.
+
+    Twisted turns an IPv6 literal into a socket address with a numeric-only
+    C{getaddrinfo} (C{AI_NUMERICHOST}), which asks no resolver.
+    """
+    refused = forbidden("use the network (socket.getaddrinfo)", original)
+
+    @wraps(original)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        flags = kwargs.get("flags", args[5] if len(args) > 5 else 0)
+        if flags & socket.AI_NUMERICHOST:
+            return original(*args, **kwargs)
+        return refused(*args, **kwargs)
+
+    guarded.__guarded__ = True  # type: ignore[attr-defined]
+    return guarded
+
+
 def called_directly_by_tested_code() -> bool:
     """Whether the caller of the guarded function is test code or code under test."""
     caller = sys._getframe(2).f_globals.get("__name__", "")
@@ -263,8 +282,9 @@ def install() -> None:
         return
     _installed = True
     guard_socket_classes()
-    for name in ("create_connection", "socketpair", "getaddrinfo", "gethostbyname"):
+    for name in ("create_connection", "socketpair", "gethostbyname"):
         setattr(socket, name, forbidden(f"use the network (socket.{name})", getattr(socket, name)))
+    socket.getaddrinfo = numeric_only(socket.getaddrinfo)
     time.sleep = forbidden("sleep", time.sleep)
     for name in REAL_TIME:
         setattr(time, name, forbidden_real_time(name, getattr(time, name)))

@@ -11,11 +11,11 @@ from typing import Any
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IProtocolFactory
 
-from poetry.catalog import load_poem
-from poetry.client import get_poetry
-from poetry.graceful import ConnectionTracker
-from poetry.server import PoetryServerFactory
-from poetry.slow_server import SlowPoetryFactory
+from poetry.core.catalog import load_poem
+from poetry.core.client import get_poetry
+from poetry.core.server import PoetryServerFactory
+from poetry.core.slow_server import SlowPoetryFactory
+from poetry.operations.tracking import ConnectionTracker
 from poetry.testing.kits import PoetryClientChecks, PoetryServerChecks
 
 SLOW_CHUNK_BYTES = 300

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from twisted.internet.interfaces import IListeningPort
 
-from poetry.address import Address
-from poetry.graceful import GracefulServerService
+from poetry.core.address import Address
+from poetry.operations.graceful import GracefulServerService
 from poetry.testing.kits import MemoryHarness, in_memory
 from tests.support.contracts import PoetryContract
 
@@ -40,11 +40,8 @@ class ContractMemoryHarness(MemoryHarness):
         return Address("127.0.0.1", 1)
 
     def kill_process(self, service: GracefulServerService, port: IListeningPort) -> None:
-        """The network exits the process listening on ``port``; its timers are dropped too."""
-        self.network.exit_process(port)
-        service.tracker.watch(None)
-        for call in self.reactor.getDelayedCalls():
-            call.cancel()  # one reactor plays every process: the dead one's timers go with it
+        """The server's process dies: its kernel closes what it had open; the client lives on."""
+        self.server_process.crash()
 
 
 InMemoryContractTests = in_memory(PoetryContract, ContractMemoryHarness, "InMemoryContractTests")

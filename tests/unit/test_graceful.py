@@ -76,7 +76,9 @@ class GracefulServerServiceTests(SynchronousTestCase):
             service.startService()
         [listening] = events.named("listening")
         self.assertEqual(listening["address"], "127.0.0.1:10007")
-        self.successResultOf(service.stopService())
+        stopped = service.stopService()
+        network.flush()  # the port closes on the reactor's next turn
+        self.successResultOf(stopped)
 
     def test_stop_without_connections(self) -> None:
         """With nothing in flight, stopping stops listening and finishes at once."""
@@ -116,10 +118,12 @@ class GracefulServerServiceTests(SynchronousTestCase):
         """
         network, service, poem = silent_service_with_client()
         stopped = service.stopService()
-        open_when_stopped: list[int] = []
-        stopped.addCallback(lambda _: open_when_stopped.append(network.open_connections))
+        [connection] = network.connections
+        assert connection.server_side is not None
+        server_gone_when_stopped: list[bool] = []
+        stopped.addCallback(lambda _: server_gone_when_stopped.append(connection.server_side.gone))
         network.advance(5)  # the grace period ends: the connection is aborted, then reset
-        self.assertEqual(open_when_stopped, [0])
+        self.assertEqual(server_gone_when_stopped, [True])
         self.assertEqual(self.failureResultOf(poem, PartialPoemError).value.partial, b"")
 
     def test_end_grace_resets_at_once(self) -> None:
@@ -192,7 +196,7 @@ class ConnectionLimitTests(SynchronousTestCase):
         with captured_events() as events:
             poems = [get_poetry(network.reactor, "127.0.0.1", 10000) for _ in range(3)]
             network.flush()
-            self.assertEqual(network.open_connections, 2)
+            self.assertEqual(len(service.tracker.protocols), 2)  # the third waits in the backlog
             network.advance(1)  # the first two get their second and last chunk
         self.assertEqual([self.successResultOf(p) for p in poems[:2]], [POEM, POEM])
         self.assertNoResult(poems[2])
@@ -201,7 +205,9 @@ class ConnectionLimitTests(SynchronousTestCase):
         [full] = events.named("connection-limit-reached")
         self.assertEqual((full["log_level"].name, full["count"]), ("warn", 2))
         self.assertEqual(len(events.named("accepting-again")), 1)
-        self.successResultOf(service.stopService())
+        stopped = service.stopService()
+        network.flush()  # the port closes on the reactor's next turn
+        self.successResultOf(stopped)
 
     def test_one_close_admits_one_waiting_client(self) -> None:
         """When one connection of a full server closes, one waiting client is let in, not two.
@@ -223,7 +229,7 @@ class ConnectionLimitTests(SynchronousTestCase):
         network.flush()
         network.advance(1)  # the first client gives up: one place is free
         self.failureResultOf(leaving, TimeoutError)
-        self.assertEqual(network.open_connections, 2)
+        self.assertEqual(len(service.tracker.protocols), 2)
         self.assertNoResult(waiting[0])
         self.assertNoResult(waiting[1])
         stopped = service.stopService()
@@ -248,10 +254,12 @@ class ConnectionLimitTests(SynchronousTestCase):
         network.flush()  # a batch of one, with room for two
         later = [get_poetry(network.reactor, "127.0.0.1", 10000) for _ in range(3)]
         network.flush()
-        self.assertEqual(network.open_connections, 2)
+        self.assertEqual(len(service.tracker.protocols), 2)  # the others wait in the backlog
         network.advance(2)  # each client, accepted as room is made, gets its two chunks
         self.assertEqual([self.successResultOf(p) for p in [first, *later]], [POEM] * 4)
-        self.successResultOf(service.stopService())
+        stopped = service.stopService()
+        network.flush()  # the port closes on the reactor's next turn
+        self.successResultOf(stopped)
 
     def test_batch_sizes_limited_again_only_near_the_limit(self) -> None:
         """Within ACCEPT_REACH of the limit a batch is limited again on the next turn, not before.

@@ -37,8 +37,18 @@ class DeterminismGuardTests(SynchronousTestCase):
         self.assertRaises(DeterminismError, socket.create_connection, ("127.0.0.1", 9))  # guard
 
     def test_name_lookup(self) -> None:
-        """Resolving a name fails."""
+        """Resolving a name fails, even with the flag for numeric ports only."""
         self.assertRaises(DeterminismError, socket.getaddrinfo, "localhost", 80)
+        only_numeric_ports = socket.AI_NUMERICSERV
+        self.assertRaises(
+            DeterminismError, socket.getaddrinfo, "localhost", 80, 0, 0, 0, only_numeric_ports
+        )
+
+    def test_numeric_address(self) -> None:
+        """Parsing a numeric address (as Twisted does an IPv6 literal) asks no resolver: allowed."""
+        numeric = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+        [(_, _, _, _, address)] = socket.getaddrinfo("::1", 80, 0, socket.SOCK_STREAM, 0, numeric)
+        self.assertEqual(address[:2], ("::1", 80))
 
     def test_sleep(self) -> None:
         """Sleeping fails, without sleeping."""

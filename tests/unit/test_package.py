@@ -17,7 +17,6 @@ from pathlib import Path
 from twisted.trial.unittest import SynchronousTestCase
 
 import poetry
-import tests
 from poetry.core.errors import EmptyPoemError
 
 ROOT = Path(poetry.__file__).parent.parent
@@ -188,13 +187,13 @@ class TestsImportNewPathsTests(SynchronousTestCase):
     """The tests import the modules where they live now."""
 
     def test_tests_import_new_paths(self) -> None:
-        """No test module imports a deprecated path, but those still waiting for issue #20."""
+        """No test module imports a deprecated path."""
         old = {
             module_name(path)
             for path in (ROOT / "tests").rglob("*.py")
             if any(True for _ in imported(path, DEPRECATED))
         }
-        self.assertEqual(old, set(tests.STILL_ON_OLD_PATHS))
+        self.assertEqual(old, set())
 
 
 class PublicNamesTests(SynchronousTestCase):

@@ -2,8 +2,7 @@
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.client import get_poetry
-from poetry.server import PoetryServerFactory
+from poetry import PoetryServerFactory, get_poetry
 from poetry.testing import MemoryPoetryNetwork
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory
 from twisted.internet.testing import StringTransport, StringTransportWithDisconnection
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyClass
 
+from poetry.core.proxy import ProxyProtocol
 from poetry.core.server import PoetryServerFactory, PoetryServerProtocol
+from poetry.core.slow_server import SlowPoetryProtocol
+from poetry.core.transform_server import TransformProtocol
 from tests.support import POEM, captured_events, connect_server
 from tests.support.fakes import HalfClosingTransport
 
@@ -118,3 +123,17 @@ class PoetryServerProtocolTests(SynchronousTestCase):
         with captured_events() as events:
             self.protocol.connectionLost(Failure(ConnectionDone()))
         self.assertEqual(events.names(), ["poem-served"])
+
+
+class HalfCloseTests(SynchronousTestCase):
+    """Every txpoetry server hears a client's half-close instead of closing."""
+
+    def test_servers_can_be_half_closed(self) -> None:
+        """Every txpoetry server protocol provides L{IHalfCloseableProtocol}."""
+        for protocol in [
+            PoetryServerProtocol,
+            SlowPoetryProtocol,
+            TransformProtocol,
+            ProxyProtocol,
+        ]:
+            self.assertTrue(verifyClass(IHalfCloseableProtocol, protocol), protocol)

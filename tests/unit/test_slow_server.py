@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import IPushProducer
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyClass
 
 from poetry.core.pacer import Pacer
-from poetry.core.slow_server import SlowPoetryFactory
+from poetry.core.slow_server import SlowPoetryFactory, SlowPoetryProtocol
+from poetry.testing import KernelSettings
+from poetry.testing.kits import Recorder
 from tests.support import POEM, captured_events, connect_server
+from tests.support.simulated import PORT, SERVER_HOST, SimulatedTestCase
 
 CHUNKS = [POEM[i : i + 10] for i in range(0, len(POEM), 10)]
 PEER = IPv4Address("TCP", "10.0.0.7", 4321)
@@ -225,3 +230,44 @@ class SlowFactoryArgumentTests(SynchronousTestCase):
     def test_zero_interval(self) -> None:
         """A pacer needs a positive interval."""
         self.assertRaises(ValueError, Pacer, Clock(), 0)
+
+
+class SlowServerOnTheNetworkTests(SimulatedTestCase):
+    """The slow server as a producer, on the simulated network with small buffers."""
+
+    settings = KernelSettings(receive_buffer=25, send_buffer=25)
+
+    def test_paused_by_a_reader_that_does_not_read(self) -> None:
+        """The slow server stops writing once the buffers are full, and goes on when drained.
+
+        Twisted's own buffer (64 KiB) is never full here: the server's
+        protocol is paused as a producer by its kernel's full send queue,
+        through Twisted's transport.
+        """
+        factory = SlowPoetryFactory(POEM, 10, 1.0, self.server.reactor)
+        self.server.reactor.listenTCP(PORT, factory, interface=SERVER_HOST)
+        client = Recorder()
+        self.connect(client)
+        self.network.flush()  # the first chunk
+        client.transport.pauseProducing()  # the client stops reading after the first chunk
+        self.network.advance(len(POEM))  # ten chunks a second could all be written by now
+        self.assertEqual(client.received, POEM[:10])
+        self.assertNoResult(client.ended)
+        client.transport.resumeProducing()
+        self.network.advance(len(POEM))  # the rest, once the buffers drained
+        self.assertEqual(self.successResultOf(client.ended), POEM)
+
+
+class SlowServerShapeTests(SynchronousTestCase):
+    """What the slow server's protocol is, and what it shares."""
+
+    def test_push_producer(self) -> None:
+        """The slow server's protocol provides L{IPushProducer} in full, as it declares."""
+        self.assertTrue(verifyClass(IPushProducer, SlowPoetryProtocol))
+
+    def test_one_view_for_all(self) -> None:
+        """Two connections' protocols share one view of the poem (one each cost 300 bytes)."""
+        factory = SlowPoetryFactory(POEM, 10, 1.0, Clock())
+        first, second = factory.buildProtocol(None), factory.buildProtocol(None)
+        self.assertIs(first._poem, second._poem)
+        self.assertEqual(first._poem.tobytes(), POEM)

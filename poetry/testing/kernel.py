@@ -1,0 +1,200 @@
+"""The simulated kernels' shared parts: their settings, the wire between them, ports and listeners.
+
+Every host on the simulated network runs the same TCP, whose settings are
+L{KernelSettings}: Linux's defaults, or those of the machine the test runs on
+(L{KernelSettings.from_host}). L{Kernel} carries packets between hosts, in
+order, after each link's latency, unless the link is cut or the connection
+held when the packet leaves or when it arrives; it also keeps the ports in use
+and the sockets listening on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from itertools import count
+from pathlib import Path
+from typing import Any, Protocol
+
+from poetry.testing.links import Links
+from poetry.testing.names import is_ipv6
+from poetry.testing.timeline import KernelEvent, Timeline
+
+
+@dataclass(frozen=True)
+class KernelSettings:
+    """How the simulated kernels' TCP behaves; Linux's defaults unless told otherwise.
+
+    Buffer sizes are what Linux on loopback shows for a reader that does not
+    read: its receive queue held C{receive_buffer} bytes, and the writer's
+    send queue took about C{send_buffer} more (C{tcp_rmem} and C{tcp_wmem},
+    after autotuning). Retransmission doubles C{rto} (at least C{rto_min}
+    more than the round trip) from one try to the next, up to C{rto_max},
+    for C{retries} tries (C{tcp_retries2}). A connect sends its SYN again
+    after C{syn_timeout}, the same again for the first C{syn_linear_timeouts}
+    tries, then doubling, and gives up after C{syn_retries} tries more
+    (C{tcp_syn_retries}, C{tcp_syn_linear_timeouts}); a listener answers a SYN
+    again at most C{synack_retries} times. A listener's queue of connections
+    not yet accepted holds its backlog, at most C{max_backlog} (C{somaxconn}).
+    """
+
+    receive_buffer: int = 128_512
+    send_buffer: int = 4_163_072
+    segment_size: int = 65_536
+    rto_min: float = 0.2
+    rto_max: float = 120.0
+    retries: int = 15
+    syn_timeout: float = 1.0
+    syn_retries: int = 6
+    syn_linear_timeouts: int = 4
+    synack_retries: int = 5
+    max_backlog: int = 4096
+
+    @classmethod
+    def from_host(cls, sysctl: Path = Path("/proc/sys/net")) -> KernelSettings:
+        """Return the settings of the machine this runs on, as far as its sysctls say."""
+        read = {
+            "retries": "ipv4/tcp_retries2",
+            "syn_retries": "ipv4/tcp_syn_retries",
+            "syn_linear_timeouts": "ipv4/tcp_syn_linear_timeouts",
+            "synack_retries": "ipv4/tcp_synack_retries",
+            "max_backlog": "core/somaxconn",
+        }
+        found: dict[str, Any] = {}
+        for name, path in read.items():
+            try:
+                found[name] = int((sysctl / path).read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+        if "syn_linear_timeouts" not in found and found:
+            found["syn_linear_timeouts"] = 0  # a kernel without the setting backs off at once
+        return replace(cls(), **found)
+
+    def syn_interval(self, attempt: int) -> float:
+        """Seconds between a connect's SYN number ``attempt`` (1 is the first) and the next."""
+        doublings = max(0, attempt - self.syn_linear_timeouts - 1)
+        return float(min(self.syn_timeout * 2**doublings, self.rto_max))
+
+    @property
+    def syn_attempts(self) -> int:
+        """How many SYNs a connect sends before it gives up."""
+        return 1 + self.syn_retries + self.syn_linear_timeouts
+
+    def retransmit_interval(self, round_trip: float, attempt: int) -> float:
+        """Seconds from the try ``attempt`` (1 is the first send) of a segment to the next."""
+        base = round_trip + self.rto_min
+        return float(min(base * 2 ** (attempt - 1), self.rto_max))
+
+    def describe(self) -> dict[str, object]:
+        """The settings by name, for reports."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+class Lane:
+    """Where a socket's packets are on the wire: none arrives before one sent earlier."""
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        """When the last packet sent in this lane arrives."""
+
+
+class Listening(Protocol):
+    """What the kernel needs of a listening socket to hand it a SYN."""
+
+    def syn(self, client: Any) -> None:
+        """A SYN from ``client`` (an endpoint) arrived."""
+
+
+class Kernel:
+    """The TCP all simulated hosts share: the wire, the ports in use, and who listens where."""
+
+    def __init__(self, settings: KernelSettings, links: Links, clock: Callable[[], float]) -> None:
+        self.settings = settings
+        self.links = links
+        self.timeline = Timeline()
+        self._clock = clock
+        self._listeners: dict[tuple[str, int], Listening] = {}
+        self._bound: set[tuple[str, int]] = set()
+        self.connection_made: Callable[[Any], Any] = lambda client: None
+        """Called with a client's endpoint as it starts connecting; returns the record to keep."""
+        self._free_ports = count(40000)  # ports given to a bind to port 0
+        self._client_ports = count(50000)  # ports given to a connect
+
+    @property
+    def now(self) -> float:
+        """The simulated time."""
+        return self._clock()
+
+    # the wire
+
+    def carry(
+        self,
+        source: str,
+        destination: str,
+        arrive: Callable[[], object],
+        what: str,
+        held: Callable[[], bool] = lambda: False,
+        lane: Lane | None = None,
+    ) -> bool:
+        """Send a packet from host ``source`` to ``destination``; ``arrive`` runs when it lands.
+
+        The packet is lost (``arrive`` never runs; return False) if the link is
+        cut, or ``held`` says so, when it leaves or when it would arrive.
+        Packets sent in one ``lane`` (a socket's) arrive in the order they left.
+        """
+        if held() or not self.links.passes(source, destination):
+            return False
+        time = self.now + self.links.latency(source, destination)
+        if lane is not None:
+            time = lane.time = max(time, lane.time)
+
+        def land() -> None:
+            if not held() and self.links.passes(source, destination):
+                arrive()
+
+        self.timeline.at(time, land, what)
+        return True
+
+    def later(self, seconds: float, action: Callable[[], object], what: str) -> KernelEvent:
+        """Run ``action`` after ``seconds``, on the kernel's own account (a timer)."""
+        return self.timeline.at(self.now + seconds, action, what)
+
+    def round_trip(self, host: str, other: str) -> float:
+        """Seconds for a packet to go from ``host`` to ``other`` and back."""
+        return self.links.latency(host, other) + self.links.latency(other, host)
+
+    # ports and listeners
+
+    def bind(self, host: str, port: int, listening: bool) -> int:
+        """Take ``host``:``port`` (a free port when 0) for a socket; return the port."""
+        if port == 0:
+            ports = self._free_ports if listening else self._client_ports
+            port = next(port for port in ports if (host, port) not in self._bound)
+        elif (host, port) in self._bound:
+            raise OSError(98, f"Address already in use: {host}:{port}")
+        self._bound.add((host, port))
+        return port
+
+    def unbind(self, host: str, port: int) -> None:
+        """Give ``host``:``port`` back."""
+        self._bound.discard((host, port))
+
+    def listen(self, host: str, port: int, listener: Listening) -> None:
+        """Hand SYNs to ``host``:``port`` to ``listener``."""
+        self._listeners[(host, port)] = listener
+
+    def unlisten(self, host: str, port: int) -> None:
+        """Stop handing SYNs to ``host``:``port`` to anyone."""
+        self._listeners.pop((host, port), None)
+
+    def listener(self, host: str, port: int) -> Listening | None:
+        """The socket taking connections to ``host``:``port``, wildcards included.
+
+        As on Linux by default, C{0.0.0.0} takes every IPv4 address and C{::}
+        every address of both families.
+        """
+        wildcards = (host, "::") if is_ipv6(host) else (host, "0.0.0.0", "::")
+        for interface in wildcards:
+            if (interface, port) in self._listeners:
+                return self._listeners[(interface, port)]
+        return None

@@ -1,0 +1,185 @@
+"""A simulated process's reactor: its own timers, and Twisted's TCP on the simulated kernel.
+
+It is a C{MemoryReactorClock} whose C{listenTCP} and C{connectTCP} make
+Twisted's own TCP port and connector on simulated sockets, whose reader and
+writer sets are polled by the network as a real reactor polls its sockets,
+and whose name resolver answers from the network's hosts table.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.error import DNSLookupError
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IProtocolFactory,
+    IReadDescriptor,
+    IWriteDescriptor,
+)
+from twisted.internet.posixbase import _DisconnectSelectableMixin
+from twisted.internet.task import Clock
+from twisted.internet.testing import MemoryReactorClock
+from twisted.python import log
+
+from poetry.testing.kernel import Kernel
+from poetry.testing.names import HostsResolver, HostsTable, is_ip, is_ipv6, normalised
+from poetry.testing.records import ConnectionAttempt
+from poetry.testing.sockets import KernelSocket, Owner
+from poetry.testing.twisted_tcp import MemoryConnector, MemoryPort
+
+
+class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
+    """The reactor of one simulated process.
+
+    A descriptor whose read or write ends its connection is disconnected by
+    Twisted's own rule (C{_disconnectSelectable}: a half-close is heard as one).
+
+    Time passes for every process at once: C{advance} (and C{pump}) on any
+    process's reactor moves the whole network, timers and bytes alike.
+    """
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        hosts: HostsTable,
+        owner: Owner,
+        attempts: list[ConnectionAttempt],
+        move: Callable[[float], None],
+    ) -> None:
+        super().__init__()
+        self.kernel, self.owner = kernel, owner
+        self._hosts, self._attempts, self._move = hosts, attempts, move
+        self._readers: dict[Any, None] = {}
+        self._writers: dict[Any, None] = {}
+        self.ports: list[MemoryPort] = []
+        """Every port listened on with this reactor."""
+        self.installNameResolver(HostsResolver(hosts))
+
+    # time
+
+    def advance(self, amount: float) -> None:
+        """Let ``amount`` seconds pass on the whole network (every process, every byte)."""
+        self._move(amount)
+
+    def next_call(self) -> float | None:
+        """When the earliest timer is due, if any."""
+        return min((call.getTime() for call in self.calls), default=None)
+
+    def run_due(self) -> bool:
+        """Run the timers due now (those they schedule for now too); return whether any ran."""
+        due = any(call.getTime() <= self.rightNow for call in self.calls)
+        Clock.advance(self, 0)
+        return due
+
+    # TCP
+
+    def make_socket(self, family: int) -> KernelSocket:
+        """A new socket of this process in the simulated kernel."""
+        return KernelSocket(self.kernel, family, self.owner)
+
+    def listenTCP(
+        self, port: int, factory: IProtocolFactory, backlog: int = 50, interface: str = ""
+    ) -> IListeningPort:
+        """Listen with Twisted's TCP port, on a simulated socket."""
+        self.tcpServers.append((port, factory, backlog, interface))
+        listening = MemoryPort(port, factory, backlog, interface, self)
+        listening.startListening()
+        self.ports.append(listening)
+        return listening
+
+    def connectTCP(
+        self,
+        host: str,
+        port: int,
+        factory: Any,
+        timeout: float = 30,
+        bindAddress: Any = None,
+    ) -> MemoryConnector:
+        """Connect with Twisted's TCP connector, from a simulated socket."""
+        self.tcpClients.append((host, port, factory, timeout, bindAddress))  # type: ignore[arg-type]
+        connector = MemoryConnector(host, port, factory, timeout, bindAddress, self)
+        self.connectors.append(connector)
+        connector.connect()
+        return connector
+
+    def record_attempt(self, host: str, port: int, bind: Any) -> ConnectionAttempt:
+        """Put a new connection attempt on the network's record."""
+        if bind:
+            source = normalised(bind[0])
+        else:
+            address = getattr(self.owner, "address", None)
+            source = address if address is not None else ("::1" if is_ipv6(host) else "127.0.0.1")
+        attempt = ConnectionAttempt(self.seconds(), host, port, source)
+        self._attempts.append(attempt)
+        return attempt
+
+    def resolve(self, name: str, timeout: Any = None) -> Deferred[str]:
+        """Look ``name`` up in the hosts table (its first IPv4 address)."""
+        addresses = [a for a in self._hosts.lookup(name) if is_ip(a) and not is_ipv6(a)]
+        if not addresses:
+            return fail(DNSLookupError(name))
+        return succeed(addresses[0])
+
+    # the descriptors the network polls, in the order they were added
+
+    def addReader(self, reader: IReadDescriptor) -> None:
+        """Poll ``reader``'s socket for reading."""
+        self._readers[reader] = None
+
+    def addWriter(self, writer: IWriteDescriptor) -> None:
+        """Poll ``writer``'s socket for writing."""
+        self._writers[writer] = None
+
+    def removeReader(self, reader: IReadDescriptor) -> None:
+        """Stop polling ``reader``."""
+        self._readers.pop(reader, None)
+
+    def removeWriter(self, writer: IWriteDescriptor) -> None:
+        """Stop polling ``writer``."""
+        self._writers.pop(writer, None)
+
+    def removeAll(self) -> list[IReadDescriptor | IWriteDescriptor]:
+        """Stop polling anything; return what was polled."""
+        every = list(dict.fromkeys([*self._readers, *self._writers]))
+        self._readers.clear()
+        self._writers.clear()
+        return every
+
+    def getReaders(self) -> list[IReadDescriptor]:
+        """What is polled for reading."""
+        return list(self._readers)
+
+    def getWriters(self) -> list[IWriteDescriptor]:
+        """What is polled for writing."""
+        return list(self._writers)
+
+    def poll(self) -> bool:
+        """Let each descriptor whose socket is ready read or write once; return whether any did."""
+        moved = False
+        for selectable in list(dict.fromkeys([*self._readers, *self._writers])):
+            moved = self._serve(selectable) or moved
+        return moved
+
+    def _serve(self, selectable: Any) -> bool:
+        """Read or write once, as a real reactor's loop does when the socket is ready."""
+        sock = getattr(selectable, "socket", None)
+        if not isinstance(sock, KernelSocket):
+            return False
+        why, is_read, served = None, False, False
+        try:
+            if selectable in self._readers and sock.readable():
+                is_read = served = True
+                why = selectable.doRead()
+            if not why and selectable in self._writers and sock.writable():
+                is_read, served = False, True
+                why = selectable.doWrite()
+        except BaseException:
+            why = sys.exc_info()[1]
+            log.err()
+        if why:
+            self._disconnectSelectable(selectable, why, is_read)
+        return served

@@ -1,0 +1,109 @@
+"""Tests for L{poetry.testing.kernel}: the kernels' settings, the wire, ports and listeners."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.testing import KernelSettings
+from poetry.testing.kernel import Kernel, Lane
+from poetry.testing.links import Links
+
+
+class SettingsTests(SynchronousTestCase):
+    """Linux's defaults, or the machine's own sysctls."""
+
+    def test_syn_schedule(self) -> None:
+        """SYNs go 1 s apart for the linear tries, then at doubling intervals, capped."""
+        settings = KernelSettings()
+        self.assertEqual(
+            [settings.syn_interval(n) for n in range(1, 11)],
+            [1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0],
+        )
+        self.assertEqual(settings.syn_attempts, 11)
+        self.assertEqual(KernelSettings(syn_linear_timeouts=0).syn_interval(3), 4.0)
+        self.assertEqual(KernelSettings(rto_max=5).syn_interval(9), 5.0)
+
+    def test_retransmission_schedule(self) -> None:
+        """A retransmission waits the round trip plus C{rto_min}, doubling each try, capped."""
+        settings = KernelSettings()
+        intervals = [round(settings.retransmit_interval(0.1, n), 9) for n in (1, 2, 3)]
+        self.assertEqual(intervals, [0.3, 0.6, 1.2])
+        self.assertEqual(settings.retransmit_interval(0, 20), 120.0)
+
+    def test_from_host(self) -> None:
+        """The machine's sysctls give the retries and the backlog cap; others keep the defaults."""
+        root = Path(self.mktemp())
+        (root / "ipv4").mkdir(parents=True)
+        (root / "core").mkdir()
+        (root / "ipv4" / "tcp_syn_retries").write_text("3\n")
+        (root / "ipv4" / "tcp_retries2").write_text("8\n")
+        (root / "ipv4" / "tcp_synack_retries").write_text("not a number\n")
+        (root / "core" / "somaxconn").write_text("128\n")
+        settings = KernelSettings.from_host(root)
+        self.assertEqual(
+            (settings.syn_retries, settings.retries, settings.max_backlog), (3, 8, 128)
+        )
+        self.assertEqual(settings.syn_linear_timeouts, 0)  # a kernel without the setting
+        self.assertEqual(settings.synack_retries, KernelSettings().synack_retries)
+        self.assertEqual(KernelSettings.from_host(Path(self.mktemp())), KernelSettings())
+
+    def test_describe(self) -> None:
+        """The settings describe themselves by name."""
+        self.assertEqual(KernelSettings().describe()["receive_buffer"], 128_512)
+
+
+class WireTests(SynchronousTestCase):
+    """Packets cross the wire in order, after the latency, unless a cut link drops them."""
+
+    def setUp(self) -> None:
+        """A kernel on a clock the test sets."""
+        self.time = 0.0
+        self.links = Links()
+        self.kernel = Kernel(KernelSettings(), self.links, lambda: self.time)
+        self.landed: list[str] = []
+
+    def send(self, what: str, lane: Lane | None = None) -> bool:
+        """Carry a packet from 10.0.0.1 to 10.0.0.2 that notes its name when it lands."""
+        return self.kernel.carry(
+            "10.0.0.1", "10.0.0.2", lambda: self.landed.append(what), what, lane=lane
+        )
+
+    def run_until(self, time: float) -> None:
+        """Let the kernel's events due by ``time`` happen."""
+        self.time = time
+        self.kernel.timeline.run_due(time)
+
+    def test_in_order_in_a_lane(self) -> None:
+        """A packet sent after another in its lane never arrives before it, whatever the latency."""
+        lane = Lane()
+        self.links.set_latency("10.0.0.1", "10.0.0.2", 1)
+        self.send("first", lane)
+        self.links.set_latency("10.0.0.1", "10.0.0.2", 0)
+        self.send("second", lane)
+        self.send("unlaned")
+        self.run_until(0)
+        self.assertEqual(self.landed, ["unlaned"])
+        self.run_until(1)
+        self.assertEqual(self.landed, ["unlaned", "first", "second"])
+
+    def test_lost_when_cut_at_either_end(self) -> None:
+        """A packet is lost if the link is cut when it leaves, or when it would arrive."""
+        self.links.cut("10.0.0.1", "10.0.0.2")
+        self.assertFalse(self.send("at the start"))
+        self.links.mend("10.0.0.1", "10.0.0.2")
+        self.links.set_latency("10.0.0.1", "10.0.0.2", 1)
+        self.assertTrue(self.send("in flight"))
+        self.links.cut("10.0.0.1", "10.0.0.2")
+        self.run_until(1)
+        self.assertEqual(self.landed, [])
+
+    def test_ports(self) -> None:
+        """A bound address is taken until given back; port 0 gives a free one."""
+        self.assertEqual(self.kernel.bind("10.0.0.1", 0, listening=True), 40000)
+        self.assertEqual(self.kernel.bind("10.0.0.1", 0, listening=False), 50000)
+        error = self.assertRaises(OSError, self.kernel.bind, "10.0.0.1", 40000, True)
+        self.assertIn("10.0.0.1:40000", str(error))
+        self.kernel.unbind("10.0.0.1", 40000)
+        self.assertEqual(self.kernel.bind("10.0.0.1", 40000, listening=True), 40000)

@@ -1,0 +1,129 @@
+"""Tests for L{poetry.testing.links}: cut links, latency, address faults and segmentation."""
+
+from __future__ import annotations
+
+from twisted.internet.protocol import Factory
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.core.server import PoetryServerFactory
+from poetry.testing.links import Links
+from tests.support import POEM
+from tests.support.peers import RecordingProtocol
+from tests.support.simulated import SimulatedTestCase
+
+
+class LinkTests(SynchronousTestCase):
+    """Links are cut one way or both, and mended both ways."""
+
+    def test_cut_both_ways(self) -> None:
+        """A cut link drops packets both ways; mending it lets them through."""
+        links = Links()
+        links.cut("10.0.0.1", "10.0.0.2")
+        self.assertEqual(
+            (links.passes("10.0.0.1", "10.0.0.2"), links.passes("10.0.0.2", "10.0.0.1")),
+            (False, False),
+        )
+        links.mend("10.0.0.2", "10.0.0.1")
+        self.assertTrue(links.passes("10.0.0.1", "10.0.0.2"))
+
+    def test_cut_one_way(self) -> None:
+        """A link cut one way drops only packets going that way."""
+        links = Links()
+        links.cut("10.0.0.1", "10.0.0.2", both_ways=False)
+        self.assertEqual(
+            (links.passes("10.0.0.1", "10.0.0.2"), links.passes("10.0.0.2", "10.0.0.1")),
+            (False, True),
+        )
+
+    def test_latency_both_ways(self) -> None:
+        """Latency applies each way; zero is allowed; a negative one is refused."""
+        links = Links()
+        links.set_latency("10.0.0.1", "10.0.0.2", 0.25)
+        self.assertEqual(links.latency("10.0.0.2", "10.0.0.1"), 0.25)
+        links.set_latency("a", "b", 0)
+        self.assertRaises(ValueError, links.set_latency, "a", "b", -1)
+
+    def test_address_faults_by_port_or_all(self) -> None:
+        """Refusals and black holes apply to one port or to all; restore undoes either."""
+        links = Links()
+        links.refuse("10.0.0.1", 80)
+        links.swallow("10.0.0.2", None)
+        self.assertEqual(
+            (links.refuses("10.0.0.1", 80), links.refuses("10.0.0.1", 81)), (True, False)
+        )
+        self.assertTrue(links.swallows("10.0.0.2", 9))
+        links.restore("10.0.0.1", 80)
+        links.restore("10.0.0.2", None)
+        self.assertEqual(
+            (links.refuses("10.0.0.1", 80), links.swallows("10.0.0.2", 9)), (False, False)
+        )
+
+
+class FragmentationTests(SimulatedTestCase):
+    """Writes can arrive cut into chosen or seeded random segments."""
+
+    def received(self) -> list[bytes]:
+        """Fetch the fast server's poem into a recorder; return the packets it got."""
+        client = RecordingProtocol()
+        self.serve(PoetryServerFactory(POEM))
+        self.connect(client)
+        self.network.flush()
+        return [event[1] for event in client.events if event[0] == "data"]  # type: ignore[misc]
+
+    def test_as_written(self) -> None:
+        """By default a write arrives as one packet."""
+        self.assertEqual(self.received(), [POEM])
+
+    def test_given_sizes(self) -> None:
+        """With sizes, each write arrives in segments of those sizes, the last one repeated."""
+        self.network.fragment(sizes=[1, 2, 30])
+        packets = self.received()
+        self.assertEqual([len(p) for p in packets[:4]], [1, 2, 30, 30])
+        self.assertEqual(b"".join(packets), POEM)
+
+    def test_seeded_random(self) -> None:
+        """With a seed, the segments are random, but the same for the same seed."""
+        self.network.fragment(seed=7)
+        first = self.received()
+        self.setUp()
+        self.network.fragment(seed=7)
+        self.assertEqual(self.received(), first)
+        self.assertEqual(b"".join(first), POEM)
+        self.assertGreater(len(first), 1)
+
+    def test_one_byte_whole(self) -> None:
+        """A one-byte write cannot be cut: it arrives as it is, whatever the seed."""
+        links = Links()
+        links.fragment(seed=1)
+        self.assertEqual(links.segments(b"x"), [b"x"])
+
+    def test_back_to_whole_writes(self) -> None:
+        """Fragmenting with neither sizes nor seed goes back to whole writes; bad sizes refused."""
+        self.network.fragment(sizes=[1])
+        self.network.fragment()
+        self.assertEqual(self.received(), [POEM])
+        error = self.assertRaises(ValueError, self.network.fragment, sizes=[2, 0])
+        self.assertIn("[2, 0]", str(error))
+
+    def test_segment_size(self) -> None:
+        """A write larger than the kernel's segment size arrives in segments of that size."""
+        big = b"x" * (self.network.settings.segment_size + 10)
+        client = RecordingProtocol()
+        self.serve(Factory.forProtocol(lambda: _Sending(big)))
+        self.connect(client)
+        self.network.flush()
+        sizes = [len(event[1]) for event in client.events if event[0] == "data"]  # type: ignore[arg-type]
+        self.assertEqual(sizes, [self.network.settings.segment_size, 10])
+
+
+class _Sending(RecordingProtocol):
+    """A server that sends its bytes, then closes."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self.data = data
+
+    def connectionMade(self) -> None:
+        """Send, then close."""
+        self.transport.write(self.data)
+        self.transport.loseConnection()

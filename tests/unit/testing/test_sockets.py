@@ -1,0 +1,427 @@
+"""Tests for L{poetry.testing.sockets}: the simulated kernel's sockets, as Linux's behave.
+
+Each behaviour here was measured on Linux (loopback, and two network
+namespaces joined by a veth pair); ``tests/integration/test_fidelity.py``
+runs the same scenarios on the real kernel.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from poetry.testing import RESET_LINGER
+from poetry.testing.sockets import KernelSocket
+from tests.support.simulated import CLIENT_HOST, PORT, SERVER_HOST, SimulatedTestCase
+
+REQUEST = b"GET / HTTP/1.0\r\n\r\n"
+
+
+def read_all(sock: KernelSocket) -> tuple[bytes, str]:
+    """Read until the socket would block or ends; return the bytes and how it ended.
+
+    The end is C{"open"} (it would block), C{"eof"} (a clean close), or the
+    name of the error a read raised (C{"ECONNRESET"}, ...).
+    """
+    received = b""
+    while True:
+        try:
+            data = sock.recv(65536)
+        except BlockingIOError:
+            return received, "open"
+        except OSError as error:
+            return received, errno.errorcode[error.errno]
+        if not data:
+            return received, "eof"
+        received += data
+
+
+class ConnectTests(SimulatedTestCase):
+    """Connecting: the handshake, refusal, the listen backlog and SYN retries."""
+
+    def test_in_progress_then_connected(self) -> None:
+        """A connect is in progress at first; once the SYN is answered, it is connected."""
+        self.server_socket()
+        connecting = self.client.reactor.make_socket(socket.AF_INET)
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.EINPROGRESS)
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.EALREADY)
+        self.network.flush()
+        self.assertEqual(connecting.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), 0)
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.EISCONN)
+        self.assertEqual(connecting.getsockname()[0], CLIENT_HOST)
+        self.leave()
+
+    def test_refused_where_nothing_listens(self) -> None:
+        """A SYN to a port where nothing listens is answered with a reset: refused."""
+        connecting = self.client_socket()
+        self.network.flush()
+        self.assertTrue(connecting.readable())
+        self.assertEqual(
+            connecting.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), errno.ECONNREFUSED
+        )
+        connecting.close()
+
+    def test_made_before_it_is_accepted(self) -> None:
+        """The kernel completes the handshake: the client is connected before any accept."""
+        listening = self.server_socket()
+        connecting = self.client_socket()
+        self.network.flush()
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.EISCONN)
+        self.assertTrue(listening.readable())
+        connecting.send(REQUEST)  # queued in the kernel of a connection not yet accepted
+        self.network.flush()
+        accepted, address = listening.accept()
+        self.assertEqual(address[0], CLIENT_HOST)
+        self.assertEqual(read_all(accepted), (REQUEST, "open"))
+        self.leave()
+
+    def test_backlog_full_drops_syns(self) -> None:
+        """A SYN that finds the accept queue past its backlog is dropped: the client sends again.
+
+        As on Linux, the queue holds one more than the backlog.
+        """
+        listening = self.server.reactor.make_socket(socket.AF_INET)
+        listening.bind((SERVER_HOST, PORT))
+        listening.listen(1)
+        queued = [self.client_socket() for _ in range(2)]
+        self.network.flush()
+        late = self.client_socket()
+        self.network.flush()
+        self.assertEqual(late.connect_ex((SERVER_HOST, PORT)), errno.EALREADY)
+        listening.accept()
+        self.network.advance(1)  # the late client's first SYN retry
+        self.assertEqual(late.connect_ex((SERVER_HOST, PORT)), errno.EISCONN)
+        self.assertEqual([c.connect_ex((SERVER_HOST, PORT)) for c in queued], [errno.EISCONN] * 2)
+        self.leave()
+
+    def test_handshake_past_a_full_queue_waits_half_made(self) -> None:
+        """SYNs that came together are all answered; those the full queue cannot take wait.
+
+        Each such client believes it is connected (Linux drops the final ACK
+        when the accept queue is full); its connection is queued at the
+        listener's next SYN-ACK retry once there is room.
+        """
+        listening = self.server.reactor.make_socket(socket.AF_INET)
+        listening.bind((SERVER_HOST, PORT))
+        listening.listen(1)
+        clients = [self.client_socket() for _ in range(3)]
+        self.network.flush()
+        self.assertEqual([c.connect_ex((SERVER_HOST, PORT)) for c in clients], [errno.EISCONN] * 3)
+        listening.accept()
+        listening.accept()
+        self.assertFalse(listening.readable())
+        self.network.advance(1)  # the listener's SYN-ACK retry: the client answers it
+        self.assertTrue(listening.readable())
+        self.leave()
+
+    def test_syn_retries_back_off_after_linear_tries(self) -> None:
+        """A SYN is sent again 1 s apart five times, then at doubling intervals (Linux 6.x).
+
+        The attempt connects at the first SYN after the black hole is lifted.
+        """
+        self.server_socket()
+        self.network.black_hole(SERVER_HOST, PORT)
+        connecting = self.client_socket()
+        self.network.advance(7.5)  # SYNs at 0, 1, 2, 3, 4, 5 and 7: all swallowed
+        self.network.restore(SERVER_HOST, PORT)
+        self.network.advance(3.4)  # the next SYN is due at 11
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.EALREADY)
+        self.network.advance(0.1)  # 11 s: the SYN gets through
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.EISCONN)
+        self.leave()
+
+    def test_gives_up_after_its_syn_retries(self) -> None:
+        """A connect nobody answers fails with C{ETIMEDOUT} once its SYN retries are spent."""
+        self.network.black_hole(SERVER_HOST)
+        connecting = self.client_socket()
+        self.network.advance(130.9)  # SYNs at 0-5, 7, 11, 19, 35 and 67; gives up at 131
+        self.assertFalse(connecting.readable())
+        self.network.advance(0.1)
+        self.assertEqual(connecting.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), errno.ETIMEDOUT)
+        connecting.close()
+
+    def test_refused_by_a_reset_rule(self) -> None:
+        """An address set to refuse answers a SYN with a reset, even where something listens."""
+        self.server_socket()
+        self.network.refuse(SERVER_HOST, PORT)
+        connecting = self.client_socket()
+        self.network.flush()
+        self.assertEqual(
+            connecting.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), errno.ECONNREFUSED
+        )
+        self.leave()
+
+    def test_listener_closed_resets_what_it_never_accepted(self) -> None:
+        """Closing a listening socket resets the connections it made and never accepted."""
+        listening = self.server_socket()
+        connecting = self.client_socket()
+        self.network.flush()
+        listening.close()
+        self.network.flush()
+        self.assertEqual(read_all(connecting), (b"", "ECONNRESET"))
+        connecting.close()
+
+
+class CloseTests(SimulatedTestCase):
+    """How a connection ends: a FIN after every byte, or a reset that drops what is unsent."""
+
+    def test_fin_after_every_byte(self) -> None:
+        """A shutdown then close sends every byte, then a FIN: the reader sees a clean close."""
+        server, client = self.socket_pair()
+        server.send(b"Tyger Tyger")
+        server.shutdown(socket.SHUT_RDWR)
+        server.close()
+        self.network.flush()
+        self.assertEqual(read_all(client), (b"Tyger Tyger", "eof"))
+        client.close()
+        self.network.flush()  # the client's FIN
+
+    def test_unread_request_after_the_fin_is_a_clean_close(self) -> None:
+        """Twisted's close (shutdown, then close) with a request unread: the FIN leaves first.
+
+        The close's reset follows the FIN, so the reader, who already has the
+        bytes and the FIN, sees a clean close (20 of 20 runs on Linux).
+        """
+        server, client = self.socket_pair()
+        client.send(REQUEST)
+        self.network.flush()
+        server.send(b"x" * 20)
+        server.shutdown(socket.SHUT_RDWR)
+        server.close()
+        self.network.flush()
+        self.assertEqual(read_all(client), (b"x" * 20, "eof"))
+        client.close()
+
+    def test_linger_zero_after_shutdown_is_a_clean_close(self) -> None:
+        """C{SO_LINGER} 0, then Twisted's close: the FIN leaves before the reset: a clean close."""
+        server, client = self.socket_pair()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        server.send(b"Tyger Tyger")
+        server.shutdown(socket.SHUT_RDWR)
+        server.close()
+        self.network.flush()
+        self.assertEqual(read_all(client), (b"Tyger Tyger", "eof"))
+        client.close()
+
+    def test_linger_zero_close_is_a_reset(self) -> None:
+        """C{SO_LINGER} 0 and a close without shutdown (an abort, or a process's death): a reset."""
+        server, client = self.socket_pair()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        server.send(b"Tyger Tyger")
+        server.close()
+        self.network.flush()
+        self.assertEqual(read_all(client), (b"Tyger Tyger", "ECONNRESET"))
+        client.close()
+
+    def test_unread_input_close_is_a_reset(self) -> None:
+        """A close without shutdown, with bytes received and not read, sends a reset, not a FIN."""
+        server, client = self.socket_pair()
+        client.send(REQUEST)
+        self.network.flush()
+        server.send(b"Tyger Tyger")
+        server.close()
+        self.network.flush()
+        self.assertEqual(read_all(client), (b"Tyger Tyger", "ECONNRESET"))
+        client.close()
+
+    def test_reset_drops_what_was_not_sent(self) -> None:
+        """A reset drops the writer's unsent bytes: the reader keeps what its kernel held.
+
+        The writer put 2 MB in its kernel for a reader that does not read, with
+        the reader's request unread, then closed as Twisted does: the FIN waits
+        behind the unsent bytes, and the reset drops them all.
+        """
+        server, client = self.socket_pair()
+        client.send(REQUEST)
+        self.network.flush()
+        self.assertEqual(server.send(b"x" * 2_000_000), 2_000_000)
+        server.shutdown(socket.SHUT_RDWR)
+        server.close()
+        self.network.flush()
+        received, end = read_all(client)
+        self.assertEqual((len(received), end), (self.network.settings.receive_buffer, "ECONNRESET"))
+        client.close()
+
+    def test_reset_after_the_fin_before_reading(self) -> None:
+        """Bytes and a FIN arrived, unread, then a reset: the reader gets them and a clean end."""
+        server, client = self.socket_pair()
+        server.send(b"Tyger Tyger")
+        server.shutdown(socket.SHUT_WR)
+        self.network.flush()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        server.close()
+        self.network.flush()
+        self.assertEqual(read_all(client), (b"Tyger Tyger", "eof"))
+        self.assertRaises(OSError, client.send, b"late")
+        client.close()
+
+    def test_bytes_to_a_closed_socket_earn_a_reset(self) -> None:
+        """Bytes sent to a side that has closed are answered with a reset."""
+        server, client = self.socket_pair()
+        server.shutdown(socket.SHUT_RDWR)
+        server.close()
+        self.network.flush()
+        self.assertEqual(read_all(client), (b"", "eof"))
+        client.send(b"anyone there?")  # the kernel takes it; the answer is a reset
+        self.network.flush()
+        error = self.assertRaises(OSError, client.send, b"again")
+        self.assertEqual(error.errno, errno.EPIPE)
+        client.close()
+
+    def test_half_closed_side_still_receives(self) -> None:
+        """A side that shut down only its sending half still takes what its peer sends."""
+        server, client = self.socket_pair()
+        client.shutdown(socket.SHUT_WR)
+        self.network.flush()
+        self.assertEqual(read_all(server), (b"", "eof"))
+        server.send(b"reply")
+        server.shutdown(socket.SHUT_RDWR)
+        server.close()
+        self.network.flush()
+        self.assertEqual(read_all(client), (b"reply", "eof"))
+        client.close()
+
+    def test_reset_peer_sends_nothing_more(self) -> None:
+        """After a reset, a send fails: C{ECONNRESET} once, then C{EPIPE}."""
+        server, client = self.socket_pair()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        server.close()
+        self.network.flush()
+        self.assertEqual(self.assertRaises(OSError, client.send, b"x").errno, errno.ECONNRESET)
+        self.assertEqual(self.assertRaises(OSError, client.send, b"x").errno, errno.EPIPE)
+        self.assertEqual(self.assertRaises(OSError, client.recv, 1).errno, errno.ENOTCONN)
+        client.close()
+
+
+class BufferTests(SimulatedTestCase):
+    """A reader that does not read fills its kernel's receive queue, then the writer's."""
+
+    def test_what_the_kernels_take(self) -> None:
+        """The writer's kernel takes its send buffer's worth beyond what the reader's holds."""
+        server, client = self.socket_pair()
+        sent = 0
+        while client.writable():
+            sent += client.send(b"x" * 65536)
+            self.network.flush()  # the reader's kernel acknowledges what it takes
+        settings = self.network.settings
+        self.assertEqual(sent, settings.send_buffer + settings.receive_buffer)
+        self.assertRaises(BlockingIOError, client.send, b"x")
+        received, end = read_all(server)
+        self.assertEqual((len(received), end), (settings.receive_buffer, "open"))
+        self.network.flush()  # the window opened: the rest moves on
+        self.assertEqual(len(read_all(server)[0]), settings.receive_buffer)
+        self.leave()
+
+
+class PartitionTests(SimulatedTestCase):
+    """Across a cut link, TCP sends again after doubling timeouts; a reset is never sent again."""
+
+    def test_delivered_at_the_next_retransmission(self) -> None:
+        """Bytes sent into a partition arrive at the first retransmission after it heals.
+
+        The retransmission timeout starts at 0.2 s and doubles: tries at 0.2,
+        0.6, 1.4, 3.0, 6.2 and 12.6 s after the first send.
+        """
+        server, client = self.socket_pair()
+        self.network.partition(SERVER_HOST, CLIENT_HOST)
+        server.send(b"Tyger Tyger")
+        self.network.advance(10)
+        self.network.heal(SERVER_HOST, CLIENT_HOST)
+        self.network.advance(2.5)  # just short of the try at 12.6 s
+        self.assertEqual(read_all(client), (b"", "open"))
+        self.network.advance(0.1)
+        self.assertEqual(read_all(client), (b"Tyger Tyger", "open"))
+        self.leave()
+
+    def test_one_way(self) -> None:
+        """A link cut one way drops only what travels that way."""
+        server, client = self.socket_pair()
+        self.network.partition(SERVER_HOST, CLIENT_HOST, both_ways=False)
+        server.send(b"to the client")
+        client.send(b"to the server")
+        self.network.flush()
+        self.assertEqual(read_all(client), (b"", "open"))
+        self.assertEqual(read_all(server), (b"to the server", "open"))
+        self.leave()
+
+    def test_a_reset_into_a_partition_is_lost(self) -> None:
+        """A reset dropped by a partition is not sent again: the peer learns only when it sends."""
+        server, client = self.socket_pair()
+        self.network.partition(SERVER_HOST, CLIENT_HOST)
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        server.close()
+        self.network.advance(5)
+        self.network.heal(SERVER_HOST, CLIENT_HOST)
+        self.network.advance(5)
+        self.assertEqual(read_all(client), (b"", "open"))
+        client.send(b"anyone there?")
+        self.network.flush()
+        self.assertEqual(read_all(client), (b"", "ECONNRESET"))
+        client.close()
+
+    def test_a_fin_into_a_partition_is_sent_again(self) -> None:
+        """A FIN dropped by a partition is sent again, like bytes."""
+        server, client = self.socket_pair()
+        self.network.partition(SERVER_HOST, CLIENT_HOST)
+        server.shutdown(socket.SHUT_RDWR)
+        server.close()
+        self.network.advance(1)
+        self.network.heal(SERVER_HOST, CLIENT_HOST)
+        self.network.advance(0.4)  # the try at 1.4 s
+        self.assertEqual(read_all(client), (b"", "eof"))
+        client.close()
+        self.network.flush()  # the client's FIN
+
+    def test_held_connection(self) -> None:
+        """A held connection drops its packets both ways; after release, the next try arrives."""
+        server, client = self.socket_pair()
+        [connection] = self.network.connections
+        connection.hold()
+        server.send(b"Tyger Tyger")
+        self.network.advance(1)
+        connection.release()
+        self.network.advance(0.3)  # the try at 1.4 s
+        self.assertEqual(read_all(client), (b"", "open"))
+        self.network.advance(0.1)
+        self.assertEqual(read_all(client), (b"Tyger Tyger", "open"))
+        self.leave()
+
+    def test_gives_up_after_its_retries(self) -> None:
+        """Bytes never acknowledged through C{retries} tries end the connection: C{ETIMEDOUT}."""
+        server, client = self.socket_pair()
+        self.network.partition(SERVER_HOST, CLIENT_HOST)
+        server.send(b"Tyger Tyger")
+        self.network.advance(2000)
+        self.assertEqual(self.assertRaises(OSError, server.send, b"x").errno, errno.ETIMEDOUT)
+        self.leave()
+
+
+class LatencyTests(SimulatedTestCase):
+    """Latency delays every packet, the handshake's too, and keeps them in order."""
+
+    def test_handshake_costs_a_round_trip(self) -> None:
+        """At 0.1 s each way: the client connected at 0.2 s, the server's kernel has it at 0.3."""
+        listening = self.server_socket()
+        self.network.set_latency(SERVER_HOST, CLIENT_HOST, 0.1)
+        connecting = self.client_socket()
+        self.network.advance(0.19)
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.EALREADY)
+        self.network.advance(0.01)
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.EISCONN)
+        self.assertFalse(listening.readable())
+        self.network.advance(0.1)
+        self.assertTrue(listening.readable())
+        self.leave()
+
+    def test_bytes_then_fin_then_reset_in_order(self) -> None:
+        """Bytes in flight arrive before the FIN and the reset that follow them."""
+        server, client = self.socket_pair()
+        self.network.set_latency(SERVER_HOST, CLIENT_HOST, 0.5)
+        server.send(b"Tyger Tyger")
+        self.network.advance(0.25)
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        server.close()  # the reset follows the bytes already on the wire
+        self.network.advance(0.5)
+        self.assertEqual(read_all(client), (b"Tyger Tyger", "ECONNRESET"))
+        client.close()
+        self.network.advance(0.5)  # the client's acknowledgement, lost on a socket gone
