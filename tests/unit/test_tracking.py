@@ -101,3 +101,8 @@ class TrackedProtocolTests(SynchronousTestCase):
         self.assertEqual((wrapped.numPorts, tracker.numPorts), (1, 1))
         tracker.doStop()
         self.assertEqual((wrapped.numPorts, tracker.numPorts), (0, 0))
+
+    def test_limit_is_public(self) -> None:
+        """The limit the tracker keeps to is readable as C{max_connections} (None: no limit)."""
+        self.assertEqual(ConnectionTracker(Factory(), max_connections=3).max_connections, 3)
+        self.assertIsNone(ConnectionTracker(Factory()).max_connections)
