@@ -18,15 +18,21 @@ from __future__ import annotations
 import errno
 from typing import Any
 
+from poetry.testing.handshakes import CLOSED, CONNECTING, HALF_OPEN, OPEN, Handshake
 from poetry.testing.kernel import Kernel, Lane
 from poetry.testing.queues import Inbox, Outbox
+from poetry.testing.streams import Stream
 from poetry.testing.timeline import KernelEvent
 
-CONNECTING, HALF_OPEN, OPEN, CLOSED = "connecting", "half open", "open", "closed"
+__all__ = ["CLOSED", "CONNECTING", "HALF_OPEN", "OPEN", "Endpoint"]
 
 
-class Endpoint:
-    """One side of a TCP connection: its queues, its state, and the packets it sends."""
+class Endpoint(Stream, Handshake):
+    """One side of a TCP connection: its queues, its state, and the packets it sends.
+
+    How it is opened is L{Handshake}'s, how its bytes and FIN move is
+    L{Stream}'s; how it ends (a FIN, or an RST) is this class's.
+    """
 
     def __init__(self, kernel: Kernel, host: str, port: int) -> None:
         self.kernel = kernel
@@ -56,179 +62,6 @@ class Endpoint:
         return self.state == CLOSED or (
             self.closed_by_app and self.outbox.fin_acked and self.inbox.fin
         )
-
-    # the handshake, client side
-
-    def connect(self, host: str, port: int) -> None:
-        """Start connecting to ``host``:``port``: a SYN now, again until answered or given up."""
-        self.state, self.target = CONNECTING, (host, port)
-        self._syn()
-
-    def _syn(self) -> None:
-        assert self.target is not None
-        self._tries += 1
-        host, port = self.target
-        self._send(host, lambda: self._syn_arrived(host, port), "SYN")
-        interval = self.kernel.settings.syn_interval(self._tries)
-        self._timer = self.kernel.later(interval, self._syn_timed_out, "SYN retry")
-
-    def _syn_timed_out(self) -> None:
-        self._timer = None
-        if self.state != CONNECTING:
-            return
-        if self._tries >= self.kernel.settings.syn_attempts:
-            self._close_with(errno.ETIMEDOUT)
-        else:
-            self._syn()
-
-    def _syn_arrived(self, host: str, port: int) -> None:
-        """Our SYN reached ``host``: it is swallowed, refused or handed to a listener."""
-        links = self.kernel.links
-        if links.swallows(host, port):
-            return
-        listener = self.kernel.listener(host, port)
-        if listener is None or links.refuses(host, port):
-            self.kernel.carry(host, self.host, lambda: self.reset_arrived(None), "RST")
-        else:
-            listener.syn(self)
-
-    def synack_arrived(self, server: Endpoint) -> None:
-        """The listener answered: the connection is made (or, if we gave up, reset)."""
-        if self.state == CONNECTING:
-            self._disarm()
-            self.peer, self.state, self._tries = server, OPEN, 0
-            if self.connection is not None:
-                self.connection.made(self.kernel.now)
-        if self.state == OPEN and self.peer is server:
-            self._send(server.host, lambda: server.handshake_acked(self), "ACK")
-        else:
-            self._send(server.host, lambda: server.reset_arrived(self), "RST")
-
-    # the handshake, server side
-
-    def answer(self) -> None:
-        """Answer the client's SYN (again, until the handshake completes or we give up)."""
-        assert self.peer is not None
-        client = self.peer
-        self._send(client.host, lambda: client.synack_arrived(self), "SYN-ACK")
-        self._tries += 1
-        interval = self.kernel.settings.syn_timeout * 2 ** (self._tries - 1)
-        self._timer = self.kernel.later(interval, self._synack_timed_out, "SYN-ACK retry")
-
-    def _synack_timed_out(self) -> None:
-        self._timer = None
-        if self.state != HALF_OPEN:
-            return
-        if self._tries > self.kernel.settings.synack_retries:
-            self.state = CLOSED
-            self.listener.forget(self)
-        else:
-            self.answer()
-
-    def handshake_acked(self, client: Endpoint) -> None:
-        """The client's ACK arrived: the connection waits to be accepted."""
-        if self.state == HALF_OPEN:
-            self.listener.complete(self)
-
-    def established(self) -> None:
-        """The listener queued this side for its application to accept."""
-        self._disarm()
-        self.state, self._tries = OPEN, 0
-
-    # data
-
-    def transmit(self) -> None:
-        """Send what the peer's window takes now, and the FIN once every byte is out."""
-        if self.state != OPEN or self.peer is None:
-            return
-        peer, out, settings = self.peer, self.outbox, self.kernel.settings
-        in_flight = max(0, out.next - peer.inbox.received)
-        window = settings.receive_buffer - peer.inbox.queued - in_flight
-        if out.unsent and window > 0:
-            sequence, chunk = out.take(window)
-            for piece in self.kernel.links.segments(chunk):
-                for start in range(0, len(piece), settings.segment_size):
-                    part = piece[start : start + settings.segment_size]
-                    self._send_data(sequence, part, False)
-                    sequence += len(part)
-        if out.fin and not out.fin_sent and not out.unsent:
-            out.fin_sent = True
-            self._send_data(out.end, b"", True)
-        probing = self._timer is not None and self._timer.what == "window probe"
-        if out.in_flight and probing:
-            self._disarm()
-        if self._timer is None and (out.in_flight or out.unsent):
-            self._arm(probe=not out.in_flight)
-
-    def _send_data(self, sequence: int, data: bytes, fin: bool) -> None:
-        peer = self.peer
-        assert peer is not None
-        what = "FIN" if fin else f"{len(data)} bytes"
-        self._send(peer.host, lambda: peer.segment_arrived(self, sequence, data, fin), what)
-
-    def segment_arrived(self, sender: Endpoint, sequence: int, data: bytes, fin: bool) -> None:
-        """Bytes (or a FIN) from the peer: queue them, acknowledge, or answer with an RST."""
-        if self.state == HALF_OPEN:
-            self.listener.complete(self)
-            if self.state == HALF_OPEN:
-                return  # the accept queue is full: the peer sends again
-        if self.gone:
-            self._send(sender.host, lambda: sender.reset_arrived(self), "RST")
-            return
-        if self.read_shut and self.outbox.fin and sequence + len(data) > self.inbox.received:
-            self.reset()
-            return
-        self.inbox.accept(sequence, data, fin)
-        self._changed()
-        received, got_fin = self.inbox.received, self.inbox.fin
-        self._send(sender.host, lambda: sender.acknowledged(received, got_fin), "ACK")
-
-    def acknowledged(self, received: int, fin: bool) -> None:
-        """The peer acknowledged what it received: the next try starts afresh; send more."""
-        if self.state == OPEN and self.outbox.acknowledge(received, fin):
-            self._disarm()
-            self._tries = 0
-            self._changed()
-        self.transmit()
-
-    def read(self, limit: int) -> bytes:
-        """Hand the application up to ``limit`` bytes; the peer may send more now."""
-        data = self.inbox.read(limit)
-        peer = self.peer
-        if peer is not None and peer.outbox.unsent:
-            self._send(peer.host, peer.transmit, "window update")
-        return data
-
-    # timers
-
-    def _arm(self, probe: bool = False) -> None:
-        """Set the retransmission timer (or, with nothing in flight, the window probe timer)."""
-        assert self.peer is not None
-        round_trip = self.kernel.round_trip(self.host, self.peer.host)
-        interval = self.kernel.settings.retransmit_interval(round_trip, self._tries + 1)
-        what = "window probe" if probe else "retransmission"
-        self._timer = self.kernel.later(interval, self._retransmit, what)
-
-    def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _retransmit(self) -> None:
-        """Nothing was acknowledged in time: send again from the oldest byte, or give up.
-
-        With nothing in flight the timer was a probe of a closed window: it
-        backs off the same way, but a peer that is there never times out.
-        """
-        self._timer = None
-        if self.state != OPEN:
-            return
-        self._tries += 1
-        if self.outbox.in_flight and self._tries > self.kernel.settings.retries:
-            self._close_with(errno.ETIMEDOUT)
-            return
-        self.outbox.go_back()
-        self.transmit()
 
     # ends
 

@@ -10,7 +10,6 @@ L{MemoryPoetryNetwork.advance} lets time pass.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from typing import Any
 
 from twisted.internet.abstract import FileDescriptor
@@ -18,6 +17,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IListeningPort, IProtocolFactory
 
 from poetry.testing.endpoints import Endpoint
+from poetry.testing.faults import NetworkFaults
 from poetry.testing.kernel import Kernel, KernelSettings
 from poetry.testing.links import Links
 from poetry.testing.names import HostsTable
@@ -31,11 +31,48 @@ MAX_ROUNDS = 10_000
 """How many rounds of moving bytes ``flush`` allows before giving up."""
 
 
+class DeprecatedNames:
+    """What the old in-memory network had, kept with a warning: use processes and settings."""
+
+    _connections: list[MemoryConnection]
+
+    def exit_process(self, *ports: IListeningPort) -> None:
+        """Deprecated: end only some sockets, as if their process died; use L{SimulatedProcess}.
+
+        The ports and every connection they accepted are closed by the kernel
+        as at a process's death; their protocols hear nothing. Timers stay.
+        """
+        warnings.warn(
+            "MemoryPoetryNetwork.exit_process is deprecated: run the server in its own"
+            " process (network.process(...)) and call its crash()",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        for listening in ports:
+            keys = {getattr(listening, "key", None)}
+            for connection in self._connections:
+                transport = connection.server
+                if connection.listening in keys and transport is not None:
+                    _close_as_exit(transport)
+            _close_as_exit(listening)
+
+    @property
+    def buffer_size(self) -> int:
+        """Deprecated: Twisted's own transport buffer is used, then the kernel's (L{settings})."""
+        warnings.warn(
+            "MemoryPoetryNetwork.buffer_size is deprecated: the buffers are Twisted's own and"
+            " the kernel's (MemoryPoetryNetwork(settings=KernelSettings(...)))",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return int(FileDescriptor.bufferSize)
+
+
 class NetworkDidNotSettle(RuntimeError):  # noqa: N818 (it names a state, not an error kind)
     """Bytes kept moving through C{flush} for more than L{MAX_ROUNDS} rounds."""
 
 
-class MemoryPoetryNetwork:
+class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
     """A simulated TCP network of real services in simulated processes, moved only when told.
 
     C{reactor} is the reactor of the process C{main}, at C{127.0.0.1};
@@ -91,66 +128,6 @@ class MemoryPoetryNetwork:
                     stopped: Deferred[None] = listening.stopListening()
                     return stopped
         raise ValueError(f"nothing listens on {host}:{port}")
-
-    def exit_process(self, *ports: IListeningPort) -> None:
-        """Deprecated: end only some sockets, as if their process died; use L{SimulatedProcess}.
-
-        The ports and every connection they accepted are closed by the kernel
-        as at a process's death; their protocols hear nothing. Timers stay.
-        """
-        warnings.warn(
-            "MemoryPoetryNetwork.exit_process is deprecated: run the server in its own"
-            " process (network.process(...)) and call its crash()",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        for listening in ports:
-            keys = {getattr(listening, "key", None)}
-            for connection in self._connections:
-                transport = connection.server
-                if connection.listening in keys and transport is not None:
-                    _close_as_exit(transport)
-            _close_as_exit(listening)
-
-    # faults
-
-    def refuse(self, host: str, port: int | None = None) -> None:
-        """Answer new connections to ``host`` (``port``, or any) with a reset, listening or not."""
-        self.links.refuse(host, port)
-
-    def black_hole(self, host: str, port: int | None = None) -> None:
-        """Drop new connections' SYNs to ``host`` (``port``, or any): attempts hang.
-
-        A connect sends its SYN again and again (see L{KernelSettings}) until
-        its timeout fails it or it is cancelled; once restored, the next SYN
-        gets through.
-        """
-        self.links.swallow(host, port)
-
-    def restore(self, host: str, port: int | None = None) -> None:
-        """Undo L{refuse} and L{black_hole} for ``host`` (and ``port``)."""
-        self.links.restore(host, port)
-
-    def partition(self, host: str, other: str, both_ways: bool = True) -> None:
-        """Drop every packet from ``host`` to ``other`` (and back, unless one way).
-
-        Like a firewall's drop rule: TCP sends what was dropped again, and it
-        arrives at the first retransmission after L{heal}; an RST is never
-        sent again, so one sent across the partition is lost.
-        """
-        self.links.cut(host, other, both_ways)
-
-    def heal(self, host: str, other: str) -> None:
-        """Let packets between two hosts through again, both ways."""
-        self.links.mend(host, other)
-
-    def set_latency(self, host: str, other: str, seconds: float) -> None:
-        """Make every packet between two hosts take ``seconds``, each way."""
-        self.links.set_latency(host, other, seconds)
-
-    def fragment(self, sizes: Sequence[int] | None = None, seed: int | None = None) -> None:
-        """Send later writes in segments of ``sizes`` (the last repeated), or cut by ``seed``."""
-        self.links.fragment(sizes, seed)
 
     @property
     def connections(self) -> list[MemoryConnection]:
@@ -231,19 +208,6 @@ class MemoryPoetryNetwork:
         connection = MemoryConnection(client)
         self._connections.append(connection)
         return connection
-
-    # deprecated
-
-    @property
-    def buffer_size(self) -> int:
-        """Deprecated: Twisted's own transport buffer is used, then the kernel's (L{settings})."""
-        warnings.warn(
-            "MemoryPoetryNetwork.buffer_size is deprecated: the buffers are Twisted's own and"
-            " the kernel's (MemoryPoetryNetwork(settings=KernelSettings(...)))",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return int(FileDescriptor.bufferSize)
 
 
 def _close_as_exit(selectable: Any) -> None:

@@ -14,7 +14,7 @@ import os
 import socket
 import struct
 from itertools import count
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from poetry.testing.endpoints import CONNECTING, OPEN, Endpoint
 from poetry.testing.kernel import Kernel
@@ -44,38 +44,12 @@ def _fail(code: int) -> OSError:
     return OSError(code, os.strerror(code))
 
 
-class KernelSocket:
-    """A TCP socket of the simulated kernel: listening, connecting or connected."""
+class Options:
+    """A simulated socket's options (only C{SO_LINGER} changes what it does) and descriptor."""
 
-    type = socket.SOCK_STREAM
-    proto = 0
-
-    def __init__(
-        self, kernel: Kernel, family: int, owner: Owner, endpoint: Endpoint | None = None
-    ) -> None:
-        self.kernel, self.family, self.owner = kernel, family, owner
-        self.transport: Any = None
-        """The Twisted transport using this socket, once there is one."""
-        self._options: dict[tuple[int, int], Any] = {
-            (socket.SOL_SOCKET, socket.SO_LINGER): ORDINARY_LINGER
-        }
-        self._host = "::" if family == socket.AF_INET6 else "0.0.0.0"
-        self._port = 0
-        self._owns_port = False
-        self._listener: Listener | None = None
-        self._endpoint = endpoint
-        self._descriptor = next(_descriptors)
-        self.closed = False
-        if endpoint is not None:
-            endpoint.socket = self
-            self._options.update(endpoint.options)
-            self._host, self._port = endpoint.host, endpoint.port
-        owner.adopt(self)
-
-    def __repr__(self) -> str:
-        return f"<KernelSocket {self._host}:{self._port} fd={self._descriptor}>"
-
-    # options
+    _options: dict[tuple[int, int], Any]
+    _descriptor: int
+    _endpoint: Endpoint | None
 
     def fileno(self) -> int:
         """A descriptor number of its own (no real descriptor is open)."""
@@ -109,6 +83,75 @@ class KernelSocket:
         onoff, seconds = struct.unpack("ii", self._options[(socket.SOL_SOCKET, socket.SO_LINGER)])
         return bool(onoff) and seconds == 0
 
+
+class Listening:
+    """The listening half of a simulated socket's calls: C{listen} and C{accept}."""
+
+    kernel: Kernel
+    family: int
+    owner: Owner
+    _host: str
+    _port: int
+    _owns_port: bool
+    _options: dict[tuple[int, int], Any]
+    _listener: Listener | None
+
+    if TYPE_CHECKING:  # what the socket that mixes this in provides
+
+        def bind(self, address: tuple[Any, ...]) -> None:
+            """Bind to an address."""
+
+    def listen(self, backlog: int) -> None:
+        """Take connections: SYNs to this address are answered by the kernel from now on."""
+        if not self._owns_port:
+            self.bind((self._host, 0))
+        self._listener = Listener(self.kernel, self._host, self._port, backlog, self._inherit)
+        self.kernel.listen(self._host, self._port, self._listener)
+
+    def _inherit(self, endpoint: Endpoint) -> None:
+        """An accepted connection has the listening socket's options (C{SO_LINGER} too)."""
+        endpoint.options = dict(self._options)
+
+    def accept(self) -> tuple[Any, tuple[Any, ...]]:
+        """Return the oldest connection made and not yet accepted (C{EAGAIN} if none)."""
+        endpoint = self._listener.accept() if self._listener is not None else None
+        if endpoint is None:
+            raise BlockingIOError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+        accepted = KernelSocket(self.kernel, self.family, self.owner, endpoint)
+        return accepted, accepted.getpeername()
+
+
+class KernelSocket(Options, Listening):
+    """A TCP socket of the simulated kernel: listening, connecting or connected."""
+
+    type = socket.SOCK_STREAM
+    proto = 0
+
+    def __init__(
+        self, kernel: Kernel, family: int, owner: Owner, endpoint: Endpoint | None = None
+    ) -> None:
+        self.kernel, self.family, self.owner = kernel, family, owner
+        self.transport: Any = None
+        """The Twisted transport using this socket, once there is one."""
+        self._options: dict[tuple[int, int], Any] = {
+            (socket.SOL_SOCKET, socket.SO_LINGER): ORDINARY_LINGER
+        }
+        self._host = "::" if family == socket.AF_INET6 else "0.0.0.0"
+        self._port = 0
+        self._owns_port = False
+        self._listener: Listener | None = None
+        self._endpoint = endpoint
+        self._descriptor = next(_descriptors)
+        self.closed = False
+        if endpoint is not None:
+            endpoint.socket = self
+            self._options.update(endpoint.options)
+            self._host, self._port = endpoint.host, endpoint.port
+        owner.adopt(self)
+
+    def __repr__(self) -> str:
+        return f"<KernelSocket {self._host}:{self._port} fd={self._descriptor}>"
+
     # addresses
 
     def bind(self, address: tuple[Any, ...]) -> None:
@@ -133,27 +176,6 @@ class KernelSocket:
         if self.family != socket.AF_INET6:
             return (host, port)
         return (host if is_ipv6(host) else f"::ffff:{host}", port, 0, 0)
-
-    # listening
-
-    def listen(self, backlog: int) -> None:
-        """Take connections: SYNs to this address are answered by the kernel from now on."""
-        if not self._owns_port:
-            self.bind((self._host, 0))
-        self._listener = Listener(self.kernel, self._host, self._port, backlog, self._inherit)
-        self.kernel.listen(self._host, self._port, self._listener)
-
-    def _inherit(self, endpoint: Endpoint) -> None:
-        """An accepted connection has the listening socket's options (C{SO_LINGER} too)."""
-        endpoint.options = dict(self._options)
-
-    def accept(self) -> tuple[KernelSocket, tuple[Any, ...]]:
-        """Return the oldest connection made and not yet accepted (C{EAGAIN} if none)."""
-        endpoint = self._listener.accept() if self._listener is not None else None
-        if endpoint is None:
-            raise BlockingIOError(errno.EAGAIN, os.strerror(errno.EAGAIN))
-        accepted = KernelSocket(self.kernel, self.family, self.owner, endpoint)
-        return accepted, accepted.getpeername()
 
     # connecting
 
