@@ -317,10 +317,13 @@ class Watcher:
         self._last = info["total_retrans"]
         return info
 
-    def wait(self, until: float, readable: socket.socket | None = None) -> float | None:
-        """Poll until time ``until`` or until ``readable`` can be read; return that time or None."""
+    def wait(
+        self, until: float, readable: socket.socket | None = None, also: tuple[Watcher, ...] = ()
+    ) -> float | None:
+        """Poll (``also`` too) until ``until`` or until ``readable`` is readable; when, or None."""
         while (now := time.monotonic()) < until:
-            self.poll()
+            for watcher in (self, *also):
+                watcher.poll()
             if readable is not None:
                 ready, _, _ = select.select([readable], [], [], min(POLL, until - now))
                 if ready:
@@ -626,8 +629,11 @@ def _one_way_once(place: Place, direction: str, drop: float = 2.0) -> dict[str, 
         seen: dict[str, Any] = {}
         got = {"client": 0, "server": 0}
         ends = {"client": client, "server": server}
+        watchers = {"client": Watcher(client, start), "server": Watcher(server, start)}
         cleared = False
         while len(seen) < 4 and elapsed(start) < 30:
+            for watcher in watchers.values():
+                watcher.poll()
             if not cleared and elapsed(start) >= drop:
                 place.pair.clear()
                 cleared = True
@@ -641,6 +647,8 @@ def _one_way_once(place: Place, direction: str, drop: float = 2.0) -> dict[str, 
                 if not data:
                     seen[f"{side} got EOF at"] = elapsed(start)
                     del ends[side]
+        for side, watcher in watchers.items():
+            seen[f"{side}'s retransmissions at"] = watcher.retransmissions
         return seen
 
 
@@ -709,6 +717,7 @@ def reset_in_partition(results: Results, runs: int) -> None:
             "idle": lambda: _rip_series(results, runs, "rst, client idle"),
             "busy": lambda: _rip_series(results, runs, "rst, client wrote during the drop"),
             "fin": lambda: _rip_series(results, runs, "20 bytes + FIN (orderly close)"),
+            "half": lambda: _rip_series(results, runs, "20 bytes + FIN (shutdown(SHUT_WR) only)"),
         }
     )
 
@@ -740,9 +749,14 @@ def _rip_once(place: Place, kind: str) -> dict[str, Any]:
             server.close()
         else:
             server.sendall(REPLY)
-            orderly_close(server)
+            if "SHUT_WR" in kind:
+                server.shutdown(socket.SHUT_WR)
+            else:
+                orderly_close(server)
         watcher = Watcher(client, start)
-        watcher.wait(start + drop)
+        # A closed server's retransmissions cannot be watched; a half-closed one's can.
+        sender = (Watcher(server, start),) if "SHUT_WR" in kind else ()
+        watcher.wait(start + drop, also=sender)
         place.pair.clear()
         cleared = elapsed(start)
         row: dict[str, Any] = {}
@@ -756,10 +770,12 @@ def _rip_once(place: Place, kind: str) -> dict[str, Any]:
                 None if noticed is None else round(noticed - (sent - start), 3)
             )
         else:
-            noticed = watcher.wait(start + drop + 30, readable=client)
+            noticed = watcher.wait(start + drop + 30, readable=client, also=sender)
             row["first event after clear()"] = (
                 None if noticed is None else round(noticed - cleared, 3)
             )
+            for each in sender:
+                row["server's retransmissions (s after its write)"] = each.retransmissions
         row["what it read"] = read_end(client, timeout=1.0)
         return row
 
