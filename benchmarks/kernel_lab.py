@@ -1,6 +1,6 @@
 """Measure this machine's TCP, to calibrate the kernel model of C{poetry.testing}.
 
-Usage (Linux, root, C{ip} and C{nft}; about three minutes)::
+Usage (Linux, root, C{ip} and C{nft}; about four minutes)::
 
     python -m benchmarks.kernel_lab [--runs N] [--only NAME ...] [--json FILE]
 
@@ -62,10 +62,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from poetry.testing.namespaces import NamespacePair, namespaces_unavailable
+from poetry.testing.namespaces import Direction, NamespacePair, Side, namespaces_unavailable
 
 SIOCOUTQ = termios.TIOCOUTQ
 SIOCINQ = termios.FIONREAD
@@ -164,11 +165,11 @@ class Place:
     server_address: str
     pair: NamespacePair | None = None
 
-    def side(self, side: str) -> contextlib.AbstractContextManager[None]:
+    def side(self, side: Side) -> contextlib.AbstractContextManager[None]:
         """Make sockets on ``side`` (a no-op on loopback)."""
         if self.pair is None:
             return contextlib.nullcontext()
-        return self.pair.inside(side)  # type: ignore[arg-type]
+        return self.pair.inside(side)
 
 
 def loopback() -> Place:
@@ -534,7 +535,7 @@ DROPS = [0.5, 1.0, 2.0, 3.0, 5.0, 10.0]
 def partition(results: Results, runs: int) -> None:
     """Data written at a drop's start: when it arrives after clear(), and the retransmissions."""
     tasks: dict[str, Callable[[], None]] = {
-        f"D={d}": (lambda d=d: _partition_series(results, runs, d, warm=False)) for d in DROPS
+        f"D={d}": partial(_partition_series, results, runs, d, warm=False) for d in DROPS
     }
     tasks["warm"] = lambda: _partition_series(results, runs, 2.0, warm=True)
     tasks["long"] = lambda: _partition_series(results, 1, 27.0, warm=False)
@@ -600,11 +601,11 @@ def _partition_once(place: Place, drop: float, warm: bool) -> dict[str, Any]:
 def one_way(results: Results, runs: int) -> None:
     """A drop one way for 2 s while both ends write 1,000 bytes and half-close."""
     concurrently(
-        {d: (lambda d=d: _one_way_series(results, runs, d)) for d in ("to_server", "to_client")}
+        {d: partial(_one_way_series, results, runs, d) for d in ("to_server", "to_client")}
     )
 
 
-def _one_way_series(results: Results, runs: int, direction: str) -> None:
+def _one_way_series(results: Results, runs: int, direction: Direction) -> None:
     """``runs`` one-way drops, one pair."""
     rows: dict[str, list[Any]] = {}
     with veth() as place:
@@ -615,11 +616,11 @@ def _one_way_series(results: Results, runs: int, direction: str) -> None:
         results.add("one_way", f"drop {direction} 2 s: {key}", values, "s")
 
 
-def _one_way_once(place: Place, direction: str, drop: float = 2.0) -> dict[str, Any]:
+def _one_way_once(place: Place, direction: Direction, drop: float = 2.0) -> dict[str, Any]:
     """When each end got the other's 1,000 bytes and EOF (s after the drop began)."""
     assert place.pair is not None
     with connection(place) as (server, client):
-        place.pair.drop(direction)  # type: ignore[arg-type]
+        place.pair.drop(direction)
         start = time.monotonic()
         for sock in (client, server):
             sock.sendall(b"z" * 1000)
@@ -660,7 +661,7 @@ LIFTS = [0.5, 1.5, 2.5, 4.5, 6.5, 8.5, 12.5]
 def syn(results: Results, runs: int) -> None:
     """Connects into a black hole lifted after L s; one never lifted, to its failure."""
     tasks: dict[str, Callable[[], None]] = {
-        f"L={lift}": (lambda lift=lift: _syn_series(results, runs, lift)) for lift in LIFTS
+        f"L={lift}": partial(_syn_series, results, runs, lift) for lift in LIFTS
     }
     tasks["never"] = lambda: _syn_series(results, 1, None)
     concurrently(tasks)
@@ -848,7 +849,7 @@ def _events(
         ready, _, _ = select.select(waiting, [], [], POLL)
         for sock in ready:
             when = time.monotonic() - since
-            got = outcome(lambda sock=sock: sock.recv(100))
+            got = outcome(partial(sock.recv, 100))
             seen[sock] = f"{states[sock]}: {got} at {when:.1f} s"
     outcomes = [seen.get(sock, f"{states[sock]}: nothing in {wait} s") for sock in clients]
     return dict(sorted(Counter(outcomes).items()))
@@ -904,8 +905,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in [n for n in chosen if n in ALONE]:
         experiment, runs = EXPERIMENTS[name]
         experiment(results, args.runs or runs)
-    together = {
-        name: (lambda e=EXPERIMENTS[name]: e[0](results, args.runs or e[1]))
+    together: dict[str, Callable[[], None]] = {
+        name: partial(EXPERIMENTS[name][0], results, args.runs or EXPERIMENTS[name][1])
         for name in chosen
         if name not in ALONE
     }
