@@ -39,8 +39,11 @@ class ReadmeSnippetTests(TestCase):
         """Each program (a snippet with no test in it) exits 0, prints, and writes no error."""
         programs = [s for s in python_snippets() if "def test_" not in s]
         self.assertTrue(programs)
-        for snippet in programs:
-            child = spawn(reactor, [sys.executable, self.snippet_file("example.py", snippet)])
+        children = [  # all at once
+            spawn(reactor, [sys.executable, self.snippet_file("example.py", snippet)])
+            for snippet in programs
+        ]
+        for snippet, child in zip(programs, children, strict=True):
             self.assertEqual(await child.ended, 0, child.err)
             self.assertEqual(child.err, b"")
             self.assertTrue(child.out.strip(), snippet)
@@ -49,10 +52,12 @@ class ReadmeSnippetTests(TestCase):
         """Each test module shown runs under trial, as a file of its own, and passes."""
         modules = [s for s in python_snippets() if "def test_" in s]
         self.assertTrue(modules)
-        for snippet in modules:
+        children = []
+        for snippet in modules:  # all at once
             path = self.snippet_file("test_example.py", snippet)
             argv = [sys.executable, "-m", "twisted.trial", "--temp-directory", self.mktemp(), path]
-            child = spawn(reactor, argv)
+            children.append(spawn(reactor, argv))
+        for snippet, child in zip(modules, children, strict=True):
             self.assertEqual(await child.ended, 0, child.out + child.err)
             tests = snippet.count("def test_")
             self.assertIn(f"PASSED (successes={tests})".encode(), child.out)
