@@ -86,7 +86,7 @@ def fetch_poem(
 ) -> Deferred[bytes]:
     """Connect to a poetry server through ``endpoint`` and return its poem.
 
-    The returned Deferred fails with L{twisted.internet.defer.TimeoutError} when
+    The returned Deferred fails with C{twisted.internet.defer.TimeoutError} when
     ``timeout`` seconds pass on ``clock`` first; cancelling it stops the attempt
     in any phase.
     """
@@ -105,11 +105,11 @@ def get_poetry(
 ) -> Deferred[bytes]:
     """Fetch the poem served at ``host``:``port`` over TCP, using ``reactor``.
 
-    ``reactor`` must also provide L{IReactorTime}: it is the clock for ``timeout``.
+    ``reactor`` must also provide C{IReactorTime}: it is the clock for ``timeout``.
     The result fails with L{PartialPoemError} on a loss that is not clean,
     L{EmptyPoemError} on a clean close with no bytes,
     L{PoemTooLargeError} past ``max_bytes``, the connection error when the
-    connection cannot be made, and L{twisted.internet.defer.TimeoutError} on a
+    connection cannot be made, and C{twisted.internet.defer.TimeoutError} on a
     timeout.
     """
     return fetch_poem(

@@ -15,10 +15,10 @@ T = TypeVar("T")
 
 
 def _as_cancelled(failure: Failure) -> None:
-    """Report a connection attempt stopped by cancellation as L{CancelledError}.
+    """Report a connection attempt stopped by cancellation as C{CancelledError}.
 
-    Endpoints fail a cancelled attempt with L{ConnectingCancelledError}; the
-    rest of Twisted (``addTimeout`` included) expects L{CancelledError}.
+    Endpoints fail a cancelled attempt with C{ConnectingCancelledError}; the
+    rest of Twisted (``addTimeout`` included) expects C{CancelledError}.
     """
     failure.trap(ConnectingCancelledError)
     raise CancelledError() from failure.value
@@ -35,7 +35,7 @@ def connect_and_wait(
 
     ``outcome`` is the protocol's own Deferred for the result of the exchange;
     its canceller must abort the connection. The returned Deferred fails with
-    L{twisted.internet.defer.TimeoutError} when ``timeout`` seconds pass on
+    C{twisted.internet.defer.TimeoutError} when ``timeout`` seconds pass on
     ``clock`` first, and cancelling it stops the attempt in any phase: while
     connecting the connection attempt is stopped, afterwards ``outcome`` is
     cancelled.

@@ -15,7 +15,7 @@ from poetry.core.fetch_many import FetchState, ProgressListener
 def terminal_columns(stream: IO[str]) -> int:
     """Return the width of the terminal ``stream`` writes to.
 
-    When ``stream`` is not a terminal, fall back to L{shutil.get_terminal_size}
+    When ``stream`` is not a terminal, fall back to C{shutil.get_terminal_size}
     (``$COLUMNS``, then stdout's terminal, then 80).
     """
     try:

@@ -66,7 +66,7 @@ def transform_poem(
 
     Fails with L{TransformError} when the service answers with an error or no
     reply, with the connection error when it cannot connect, and with
-    L{twisted.internet.defer.TimeoutError} after ``timeout`` seconds.
+    C{twisted.internet.defer.TimeoutError} after ``timeout`` seconds.
     """
     protocol = TransformClientProtocol(name, poem)
     return connect_and_wait(

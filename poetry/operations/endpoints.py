@@ -85,7 +85,7 @@ def _tcp_port_and_interface(description: str) -> tuple[str, str | None] | None:
 
 
 def _check_tcp(description: str) -> None:
-    """Raise L{ValueError} if a ``tcp``/``tcp6`` description has a bad port or interface.
+    """Raise C{ValueError} if a ``tcp``/``tcp6`` description has a bad port or interface.
 
     Caught here, they would otherwise surface only when listening starts.
     """
@@ -170,7 +170,7 @@ def adopted_endpoint(reactor: object, description: str) -> IStreamServerEndpoint
 
     FAMILY is INET, INET6 or UNIX. The socket is adopted with
     C{IReactorSocket.adoptStreamPort} (the way workers share their parent's
-    socket, see L{poetry.operations.workers}). Raises L{ValueError} on a bad description.
+    socket, see L{poetry.operations.workers}). Raises C{ValueError} on a bad description.
     """
     _, fd, family = description.split(":")
     if not fd.isdigit():

@@ -43,7 +43,7 @@ def json_line(event: LogEvent) -> str:
 
     The object has ``time`` (ISO 8601, UTC, microseconds), ``level`` (its name),
     ``namespace`` and ``message`` (the event rendered with
-    L{twisted.logger.formatEvent}), ``traceback`` when the event carries a
+    C{twisted.logger.formatEvent}), ``traceback`` when the event carries a
     failure, and then the event's own fields that JSON can hold. Twisted's
     ``log_*`` internals, and fields whose values JSON cannot hold, are left out;
     so is an own field that has one of the keys above.

@@ -29,7 +29,7 @@ async def start(
     """Build and start ``recipe``'s service; return it and its listening port.
 
     A bad setting raises L{UsageError}; an address that cannot be bound raises
-    L{CannotListenError}.
+    C{CannotListenError}.
     """
     service = recipe.make_service(reactor, settings)
     try:
@@ -68,7 +68,7 @@ def second_signal_ends_grace(
 
     The reactor's own handlers would ask it to stop again, which it no longer
     can (a logged traceback each time), and the grace period would run its
-    course. ``install`` is L{signal.signal}; ``signals``, those to handle.
+    course. ``install`` is C{signal.signal}; ``signals``, those to handle.
     The parent of workers ends their grace periods by passing the signal on.
     """
 

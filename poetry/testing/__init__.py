@@ -9,7 +9,7 @@ such as C{tcp:0:interface=10.0.0.1}); real clients connect with
 C{connectTCP} or a C{HostnameEndpoint}.
 
 What is simulated, and what is Twisted's own
-=============================================
+============================================
 
 The transports, ports and connectors are Twisted's own (C{twisted.internet.tcp}),
 running on sockets of a simulated kernel (L{KernelSocket}): how a transport
