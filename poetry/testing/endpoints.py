@@ -54,7 +54,7 @@ class Endpoint(Stream, Handshake):
         """Socket options set before there was a socket (those of the listening socket)."""
         self.lane = Lane()
         self._timer: KernelEvent | None = None
-        self._tries = 0
+        self._tries = self._segments = 0
 
     @property
     def gone(self) -> bool:

@@ -27,10 +27,12 @@ class KernelSettings:
 
     Buffer sizes are what Linux on loopback shows for a reader that does not
     read: its receive queue held C{receive_buffer} bytes, and the writer's
-    send queue took about C{send_buffer} more (C{tcp_rmem} and C{tcp_wmem},
-    after autotuning). Retransmission doubles C{rto} (at least C{rto_min}
-    more than the round trip) from one try to the next, up to C{rto_max},
-    for C{retries} tries (C{tcp_retries2}). A connect sends its SYN again
+    send queue took C{send_buffer} more (C{tcp_rmem} and C{tcp_wmem}, after
+    autotuning, which on loopback is at once). Bytes not acknowledged are
+    sent again first as a tail loss probe (after the retransmission timeout
+    with one segment out, after C{probe_min} with more), then after the
+    timeout (the round trip plus C{rto_min}), doubling each try up to
+    C{rto_max}, for C{retries} tries (C{tcp_retries2}). A connect sends its SYN again
     after C{syn_timeout}, the same again for the first C{syn_linear_timeouts}
     tries, then doubling, and gives up after C{syn_retries} tries more
     (C{tcp_syn_retries}, C{tcp_syn_linear_timeouts}); a listener answers a SYN
@@ -43,6 +45,8 @@ class KernelSettings:
     segment_size: int = 65_536
     rto_min: float = 0.2
     rto_max: float = 120.0
+    probe_min: float = 0.01
+    delayed_ack: float = 0.2
     retries: int = 15
     syn_timeout: float = 1.0
     syn_retries: int = 6
@@ -80,10 +84,21 @@ class KernelSettings:
         """How many SYNs a connect sends before it gives up."""
         return 1 + self.syn_retries + self.syn_linear_timeouts
 
-    def retransmit_interval(self, round_trip: float, attempt: int) -> float:
-        """Seconds from the try ``attempt`` (1 is the first send) of a segment to the next."""
-        base = round_trip + self.rto_min
-        return float(min(base * 2 ** (attempt - 1), self.rto_max))
+    def retransmit_interval(self, round_trip: float, attempt: int, segments: int = 1) -> float:
+        """Seconds from try ``attempt`` (1 is the first send) of unacknowledged bytes to the next.
+
+        After the first send comes a tail loss probe, as Linux sends: after
+        the worst delayed ACK when one segment is out, after twice the round
+        trip (at least C{probe_min}) when more are; then the retransmission
+        timeout, doubling each try.
+        """
+        rto = round_trip + self.rto_min
+        if attempt == 1:
+            probe = max(2 * round_trip, self.probe_min)
+            if segments == 1:
+                probe += self.delayed_ack
+            return float(min(probe, rto))
+        return float(min(rto * 2 ** (attempt - 2), self.rto_max))
 
     def describe(self) -> dict[str, object]:
         """The settings by name, for reports."""

@@ -1,159 +1,112 @@
-"""Conformance kits: the same checks, run on the in-memory network and over real loopback TCP.
+"""Conformance kits: the same checks, on the simulated network and on the real kernel.
 
-A kit is a class of ``async`` checks that reach the world only through a
-harness: L{MemoryHarness} (the in-memory network, time moved by the test) or
-L{TCPHarness} (the real reactor, loopback TCP, real time). L{in_memory} and
-L{over_tcp} make a trial test case of a kit on each; the same test names must
-pass in both, which is the evidence that the in-memory network tells the truth.
+A kit is a class of ``async`` checks (L{poetry.testing.checks},
+L{poetry.testing.fidelity}) that reach the world only through a harness
+(L{poetry.testing.harnesses}). L{in_memory}, L{over_tcp} and L{in_namespaces}
+make a trial test case of a kit on each; the same test names must pass on
+each, which is the evidence that the simulated network tells the truth::
 
- - L{TransportChecks} checks transports themselves: close, abort, half-close,
-   producer pause. txpoetry runs it on the simulator's transports and on
-   real TCP, so the simulator is verified, not assumed.
- - L{PoetryClientChecks} checks a poetry client (yours, or txpoetry's): give
-   it C{fetch(reactor, host, port)}, returning a C{Deferred} of the poem; it
-   must take a clean close after the whole poem as the poem, and every other
-   end (a reset, a clean close with no byte) as a failure.
- - L{PoetryServerChecks} checks a poetry server (yours, or txpoetry's): give
-   it C{server_factory(reactor)} and the C{poem} it serves::
+    class MyServerChecks(PoetryServerChecks):
+        poem = b"Tyger Tyger, burning bright"
 
-       class MyServerChecks(PoetryServerChecks):
-           poem = b"Tyger Tyger, burning bright"
+        def server_factory(self, reactor):
+            return MyPoetryFactory(self.poem)
 
-           def server_factory(self, reactor):
-               return MyPoetryFactory(self.poem)
+    MyServerInMemory = in_memory(MyServerChecks)          # tests/unit/...
+    MyServerOverTCP = over_tcp(MyServerChecks)            # tests/integration/...
+    MyServerInNamespaces = in_namespaces(MyServerChecks)  # tests/integration/... (root)
 
-       MyServerInMemory = in_memory(MyServerChecks)
-       MyServerOverTCP = over_tcp(MyServerChecks)
-
-   Put the second class in a test module of your integration tier: it opens
-   real sockets.
+The name the test case is assigned to is its name (trial prints it, and
+reruns it by it); pass C{name=...} where it is not assigned on one line. In
+memory, every check must leave nothing behind (L{leftovers.assert_nothing_left});
+on the real kernel, trial's own check of the reactor does the same. With
+C{concurrent=True}, a real-kernel case runs all its checks at once (each
+with its own harness) when its first test runs, and each test reports its
+own check's outcome: the same tests, in the time of the slowest.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 import sys
 from collections.abc import Callable, Coroutine
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
-from twisted.internet.defer import Deferred
-from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
-from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
-from twisted.internet.interfaces import (
-    IHalfCloseableProtocol,
-    IListeningPort,
-    IProtocol,
-    IProtocolFactory,
-    IPushProducer,
-)
-from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
-from zope.interface import implementer
 
-from poetry.testing.network import MemoryPoetryNetwork
+from poetry.testing.checks import (
+    PoetryClientChecks,
+    PoetryServerChecks,
+    Recorder,
+    TransportChecks,
+)
+from poetry.testing.harnesses import (
+    Harness,
+    MemoryHarness,
+    NamespaceHarness,
+    RealKernelHarness,
+    TCPHarness,
+)
+from poetry.testing.leftovers import assert_nothing_left
 
-T = TypeVar("T")
+__all__ = [
+    "Harness",
+    "MemoryHarness",
+    "NamespaceHarness",
+    "PoetryClientChecks",
+    "PoetryServerChecks",
+    "Recorder",
+    "TCPHarness",
+    "TransportChecks",
+    "in_memory",
+    "in_namespaces",
+    "over_tcp",
+]
 
 Check = Callable[[Any], Coroutine[Any, Any, None]]
 
-
-class Harness:
-    """How a check reaches the world. Mixed into a trial test case with a kit."""
-
-    reactor: Any
-    """The reactor that clients use."""
-    server_reactor: Any
-    """The reactor that servers use (the same reactor over TCP; another process's in memory)."""
-
-    def listen(self, factory: IProtocolFactory) -> IListeningPort:
-        """Serve ``factory`` on a free loopback port until the check ends."""
-        raise NotImplementedError
-
-    async def elapse(self, seconds: float) -> None:
-        """Let ``seconds`` pass, moving bytes as they would move."""
-        raise NotImplementedError
-
-    async def wait(self, d: Deferred[T]) -> T:
-        """Let the world run until ``d`` fires; return its result."""
-        raise NotImplementedError
-
-    async def connect(self, port: IListeningPort, protocol: IProtocol) -> None:
-        """Connect ``protocol`` to the loopback address ``port`` listens on."""
-        address: Any = port.getHost()
-        endpoint = TCP4ClientEndpoint(self.reactor, "127.0.0.1", address.port)
-        await self.wait(connectProtocol(endpoint, protocol))
+_ASSIGNED = re.compile(r"\s*(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)*(in_memory|over_tcp|in_namespaces)\(")
 
 
-class MemoryHarness(Harness):
-    """The in-memory network: nothing moves until the check says, time moved exactly.
-
-    Servers run in a process of their own (C{server_process}), clients in the
-    network's C{main} process, both on the same host.
-    """
-
-    def setUp(self) -> None:
-        """Make a fresh network, with a server process."""
-        self.network = MemoryPoetryNetwork()
-        self.reactor = self.network.reactor
-        self.server_process = self.network.process("server")
-        self.server_reactor = self.server_process.reactor
-
-    def listen(self, factory: IProtocolFactory) -> IListeningPort:
-        """Serve on a free loopback port, in the server process."""
-        port: IListeningPort = self.server_reactor.listenTCP(0, factory, interface="127.0.0.1")
-        return port
-
-    async def elapse(self, seconds: float) -> None:
-        """Advance the network's clock exactly, timer by timer."""
-        self.network.advance(seconds)
-
-    async def wait(self, d: Deferred[T]) -> T:
-        """Move bytes until quiet; ``d`` must have fired by then."""
-        self.network.flush()
-        return await d
+def _name(name: str | None, depth: int = 2) -> str:
+    """The test case's name: given, or the name its making is assigned to."""
+    if name is not None:
+        return name
+    frame = sys._getframe(depth)
+    context = inspect.getframeinfo(frame).code_context or [""]
+    assigned = _ASSIGNED.match(context[0])
+    if assigned is None:
+        raise TypeError(
+            "name the test case: assign it at module level (Name = in_memory(Kit)),"
+            " or pass name='Name'"
+        )
+    return assigned.group(1)
 
 
-class TCPHarness(Harness):
-    """Loopback TCP with the real reactor and real time (an integration-tier harness)."""
-
-    timeout = 30
-    addCleanup: Callable[..., object]
-
-    def setUp(self) -> None:
-        """Use the real reactor."""
-        from twisted.internet import reactor
-
-        self.reactor = self.server_reactor = reactor
-
-    def listen(self, factory: IProtocolFactory) -> IListeningPort:
-        """Listen on a free loopback port until the check ends."""
-        port: IListeningPort = self.reactor.listenTCP(0, factory, interface="127.0.0.1")
-        self.addCleanup(port.stopListening)
-        return port
-
-    async def elapse(self, seconds: float) -> None:
-        """Let real time pass."""
-        d: Deferred[None] = Deferred()
-        self.reactor.callLater(seconds, d.callback, None)
-        await d
-
-    async def wait(self, d: Deferred[T]) -> T:
-        """Wait for ``d`` on the real reactor."""
-        return await d
+def _checks(kit: type) -> dict[str, Check]:
+    """The kit's checks by name, the most derived class's winning."""
+    found: dict[str, Check] = {}
+    for klass in reversed(kit.__mro__):
+        found.update((n, c) for n, c in vars(klass).items() if n.startswith("test_"))
+    return found
 
 
 def driven(check: Check) -> Callable[[Any], None]:
-    """Make an ``async`` check run to completion synchronously, or fail."""
+    """Make an ``async`` check run to completion synchronously, then leave nothing behind."""
 
     @wraps(check)
     def run(self: Any) -> None:
         outcome: list[object] = []
         Deferred.fromCoroutine(check(self)).addBoth(outcome.append)
         if not outcome:
-            raise AssertionError("the check waited for something the in-memory network never did")
+            raise AssertionError("the check waited for something the simulated network never did")
         if isinstance(outcome[0], Failure):
             outcome[0].raiseException()
+        assert_nothing_left(self.network)
 
     return run
 
@@ -161,269 +114,97 @@ def driven(check: Check) -> Callable[[Any], None]:
 def in_memory(
     kit: type, harness: type[MemoryHarness] = MemoryHarness, name: str | None = None
 ) -> type:
-    """Return a synchronous test case running ``kit``'s checks on the in-memory network.
+    """Return a synchronous test case running ``kit``'s checks on the simulated network.
 
-    Assign it to a name at module level of a test module, and give that name.
+    Assign it to a name at module level of a unit-tier test module.
     """
-    case = type(name or f"{kit.__name__}InMemory", (harness, kit, SynchronousTestCase), {})
-    for klass in reversed(kit.__mro__):
-        for attribute, check in vars(klass).items():
-            if attribute.startswith("test_"):
-                setattr(case, attribute, driven(check))
+    case = type(_name(name), (harness, kit, SynchronousTestCase), {})
+    for attribute, check in _checks(kit).items():
+        setattr(case, attribute, driven(check))
     case.__module__ = sys._getframe(1).f_globals["__name__"]
     return case
 
 
-def over_tcp(kit: type, harness: type[TCPHarness] = TCPHarness, name: str | None = None) -> type:
+def over_tcp(
+    kit: type,
+    harness: type[RealKernelHarness] = TCPHarness,
+    name: str | None = None,
+    concurrent: bool = False,
+) -> type:
     """Return a test case running ``kit``'s checks over loopback TCP, on the real reactor.
 
     Assign it to a name at module level of an integration-tier test module.
     """
-    case = type(name or f"{kit.__name__}OverTCP", (harness, kit, TestCase), {})
+    case = type(_name(name), (harness, kit, TestCase), {})
+    if concurrent:
+        _run_together(case, _checks(kit))
     case.__module__ = sys._getframe(1).f_globals["__name__"]
     return case
 
 
-class Recorder(Protocol):
-    """A protocol that keeps what it receives; C{ended} fires with it, or fails, at the end."""
+def in_namespaces(
+    kit: type,
+    harness: type[NamespaceHarness] = NamespaceHarness,
+    name: str | None = None,
+    concurrent: bool = False,
+) -> type:
+    """Return a test case running ``kit``'s checks across two network namespaces.
 
-    transport: Any
+    Needs root (it skips, saying why, otherwise). Assign it to a name at
+    module level of an integration-tier test module.
+    """
+    case = type(_name(name), (harness, kit, TestCase), {})
+    if concurrent:
+        _run_together(case, _checks(kit))
+    case.__module__ = sys._getframe(1).f_globals["__name__"]
+    return case
 
-    def __init__(self, greeting: bytes = b"", half_close: bool = False, abort: bool = False):
-        self.greeting = greeting
-        self.half_close = half_close
-        self.abort = abort
-        self.received = b""
-        self.ended: Deferred[bytes] = Deferred()
 
-    def connectionMade(self) -> None:
-        """Send the greeting; half-close, or reset at once, if asked to."""
-        if self.greeting:
-            self.transport.write(self.greeting)
-        if self.half_close:
-            self.transport.loseWriteConnection()
-        if self.abort:
-            self.transport.abortConnection()
+def _run_together(case: type, checks: dict[str, Check]) -> None:
+    """Make ``case``'s first test run every check at once; each test reports its own.
 
-    def dataReceived(self, data: bytes) -> None:
-        """Keep the bytes."""
-        self.received += data
+    Setting up and tearing down block (making and removing namespaces runs
+    commands): every check's harness is set up first, then all checks run
+    together, then each harness is torn down, so that none disturbs the
+    timing of another.
+    """
+    outcomes: dict[str, object] = {}
 
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        """Fire C{ended}: the bytes on a clean close, the reason otherwise."""
-        if reason.check(ConnectionDone):
-            self.ended.callback(self.received)
+    def report(name: str) -> Check:
+        @wraps(checks[name])
+        async def test(self: Any) -> None:
+            if not outcomes:
+                await _together(case, checks, outcomes)
+            result = outcomes[name]
+            if isinstance(result, Failure):
+                result.raiseException()
+
+        return test
+
+    for name in checks:
+        setattr(case, name, report(name))
+
+
+async def _together(case: type, checks: dict[str, Check], outcomes: dict[str, object]) -> None:
+    """Run every check of ``case`` at once, each with its own harness; keep their outcomes."""
+    ready = {}
+    for name in checks:
+        instance = case(name)
+        try:
+            instance.setUp()
+        except BaseException:
+            outcomes[name] = Failure()
         else:
-            self.ended.errback(reason)
+            ready[name] = instance
+    running = [
+        Deferred.fromCoroutine(checks[name](instance)).addBoth(_keep, outcomes, name)
+        for name, instance in ready.items()
+    ]
+    await DeferredList(running)
+    for instance in ready.values():
+        await instance.finish()
 
 
-@implementer(IHalfCloseableProtocol)
-class _ReplyAfterHalfClose(Protocol):
-    """A server that answers once the client has half-closed, then closes."""
-
-    transport: Any
-
-    def readConnectionLost(self) -> None:
-        """The client is done: reply and close."""
-        self.transport.write(b"reply")
-        self.transport.loseConnection()
-
-    def writeConnectionLost(self) -> None:
-        """Nothing to do."""
-
-
-class _Closing(Protocol):
-    """A server that sends ``payload``, then ends the connection with ``end``."""
-
-    transport: Any
-
-    def __init__(self, payload: bytes, end: str) -> None:
-        self.payload, self.end = payload, end
-
-    def connectionMade(self) -> None:
-        """Send, then end."""
-        self.transport.write(self.payload)
-        getattr(self.transport, self.end)()
-
-
-@implementer(IPushProducer)
-class _Flood(Protocol):
-    """A server that writes as a push producer until its transport pauses it.
-
-    C{paused} fires once it is paused, C{resumed} once its transport resumes it.
-    """
-
-    LIMIT = 16 * 1024 * 1024
-    transport: Any
-
-    def __init__(self) -> None:
-        self.paused: Deferred[int] = Deferred()
-        self.resumed: Deferred[None] = Deferred()
-        self.written = 0
-
-    def connectionMade(self) -> None:
-        """Register as a streaming producer and write until paused."""
-        self.transport.registerProducer(self, True)
-        while not self.paused.called and self.written < self.LIMIT:
-            self.written += 16384
-            self.transport.write(b"x" * 16384)
-
-    def pauseProducing(self) -> None:
-        """Stop writing: report how much was written."""
-        if not self.paused.called:
-            self.paused.callback(self.written)
-
-    def resumeProducing(self) -> None:
-        """The transport has drained: report it, and finish."""
-        if not self.resumed.called:
-            self.transport.unregisterProducer()
-            self.transport.loseConnection()
-            self.resumed.callback(None)
-
-    def stopProducing(self) -> None:
-        """Nothing to stop."""
-
-
-class TransportChecks:
-    """What a TCP transport under Twisted does when a connection ends or a reader stalls."""
-
-    async def test_close_sends_queued_then_fin(self: Any) -> None:
-        """Bytes written before C{loseConnection} all arrive, then a clean close."""
-        payload = b"poem " * 10_000
-        port = self.listen(Factory.forProtocol(lambda: _Closing(payload, "loseConnection")))
-        client = Recorder()
-        await self.connect(port, client)
-        self.assertEqual(await self.wait(client.ended), payload)
-
-    async def test_abort_is_a_reset(self: Any) -> None:
-        """C{abortConnection} is seen by the peer as a lost connection, never a clean close."""
-        port = self.listen(Factory.forProtocol(lambda: _Closing(b"cut", "abortConnection")))
-        client = Recorder()
-        await self.connect(port, client)
-        with self.assertRaises(ConnectionLost):
-            await self.wait(client.ended)
-
-    async def test_half_close_heard(self: Any) -> None:
-        """A half-closeable server hears the client's half-close and can still answer."""
-        port = self.listen(Factory.forProtocol(_ReplyAfterHalfClose))
-        client = Recorder(b"request", half_close=True)
-        await self.connect(port, client)
-        self.assertEqual(await self.wait(client.ended), b"reply")
-
-    async def test_half_close_ends_plain_protocol(self: Any) -> None:
-        """A server that cannot be half-closed takes the client's half-close as the end."""
-        lost: list[Failure] = []
-
-        class Plain(Protocol):
-            def connectionLost(self, reason: Failure = connectionDone) -> None:
-                lost.append(reason)
-
-        port = self.listen(Factory.forProtocol(Plain))
-        client = Recorder(half_close=True)
-        await self.connect(port, client)
-        self.assertEqual(await self.wait(client.ended), b"")
-        self.assertTrue(lost[0].check(ConnectionDone))
-
-    async def test_producer_paused_by_reader_that_does_not_read(self: Any) -> None:
-        """A reader that stops reading pauses the writer's producer; reading again resumes it."""
-        server = _Flood()
-        port = self.listen(Factory.forProtocol(lambda: server))
-        client = Recorder()
-        await self.connect(port, client)
-        client.transport.pauseProducing()  # the client stops reading
-        written = await self.wait(server.paused)
-        self.assertLess(written, _Flood.LIMIT)
-        client.transport.resumeProducing()
-        await self.wait(server.resumed)
-        self.assertEqual(len(await self.wait(client.ended)), written)
-
-
-class PoetryServerChecks:
-    """What every poetry server must do: a clean close after the whole poem, and only then.
-
-    Subclasses give C{poem} and C{server_factory}, and C{seconds_per_poem}
-    if the server takes time to send it (a slow server).
-    """
-
-    poem: bytes = b""
-    seconds_per_poem: float = 0.0
-
-    def server_factory(self, reactor: Any) -> IProtocolFactory:
-        """Return the factory of the server under test, on ``reactor``."""
-        raise NotImplementedError
-
-    async def fetch(self: Any, client: Recorder) -> bytes:
-        """Connect ``client`` to a fresh server, let the poem be sent; return what arrived."""
-        port = self.listen(self.server_factory(self.server_reactor))
-        await self.connect(port, client)
-        await self.elapse(self.seconds_per_poem)
-        return await self.wait(client.ended)
-
-    async def test_serves_whole_poem(self: Any) -> None:
-        """A client gets the whole poem, then a clean close."""
-        self.assertEqual(await self.fetch(Recorder()), self.poem)
-
-    async def test_half_closing_client_gets_whole_poem(self: Any) -> None:
-        """A client that closes its own side at once still gets the whole poem."""
-        self.assertEqual(await self.fetch(Recorder(half_close=True)), self.poem)
-
-    async def test_client_bytes_ignored(self: Any) -> None:
-        """A client that sends a request line gets the same poem."""
-        self.assertEqual(await self.fetch(Recorder(b"GET / HTTP/1.0\r\n\r\n")), self.poem)
-
-    async def test_many_clients_at_once(self: Any) -> None:
-        """Several clients connected at once each get the whole poem."""
-        port = self.listen(self.server_factory(self.server_reactor))
-        clients = [Recorder() for _ in range(5)]
-        for client in clients:
-            await self.connect(port, client)
-        await self.elapse(self.seconds_per_poem)
-        for client in clients:
-            self.assertEqual(await self.wait(client.ended), self.poem)
-
-    async def test_client_leaving_early(self: Any) -> None:
-        """A client that resets at once does not stop the server serving the next one."""
-        port = self.listen(self.server_factory(self.server_reactor))
-        leaving = Recorder(abort=True)
-        await self.connect(port, leaving)
-        with self.assertRaises(ConnectionAborted):
-            await self.wait(leaving.ended)
-        staying = Recorder()
-        await self.connect(port, staying)
-        await self.elapse(self.seconds_per_poem)
-        self.assertEqual(await self.wait(staying.ended), self.poem)
-
-
-class PoetryClientChecks:
-    """What every poetry client must do: a poem only on a clean close after some bytes.
-
-    Subclasses give C{fetch(reactor, host, port)}.
-    """
-
-    poem = b"Tyger Tyger, burning bright,\nIn the forests of the night;\n"
-
-    def fetch(self, reactor: Any, host: str, port: int) -> Deferred[bytes]:
-        """Start the client under test fetching from ``host``:``port``; return its result."""
-        raise NotImplementedError
-
-    async def outcome(self: Any, server: Callable[[], Protocol]) -> bytes:
-        """Serve ``server`` protocols; return the client's poem (or raise its failure)."""
-        port = self.listen(Factory.forProtocol(server))
-        address: Any = port.getHost()
-        result = self.fetch(self.reactor, "127.0.0.1", address.port)
-        return await self.wait(result)
-
-    async def test_whole_poem(self: Any) -> None:
-        """A poem followed by a clean close is the poem."""
-        poem = self.poem * 1000
-        self.assertEqual(await self.outcome(lambda: _Closing(poem, "loseConnection")), poem)
-
-    async def test_reset_is_a_failure(self: Any) -> None:
-        """Part of a poem then a reset is a failure, never a poem."""
-        with self.assertRaises(Exception):  # noqa: B017 (any failure will do; success will not)
-            await self.outcome(lambda: _Closing(self.poem[:9], "abortConnection"))
-
-    async def test_clean_close_without_bytes_is_a_failure(self: Any) -> None:
-        """A clean close before any byte is a failure: an empty poem is no poem."""
-        with self.assertRaises(Exception):  # noqa: B017 (any failure will do; success will not)
-            await self.outcome(lambda: _Closing(b"", "loseConnection"))
+def _keep(result: object, outcomes: dict[str, object], name: str) -> None:
+    """Keep a check's outcome (its failure too, which is then handled)."""
+    outcomes[name] = result

@@ -30,6 +30,9 @@ from poetry.testing.twisted_tcp import MemoryPort
 MAX_ROUNDS = 10_000
 """How many rounds of moving bytes ``flush`` allows before giving up."""
 
+EPSILON = 1e-9
+"""How close to the end of an advance a timer counts as due by then (sums of floats drift)."""
+
 
 class DeprecatedNames:
     """What the old in-memory network had, kept with a warning: use processes and settings."""
@@ -179,14 +182,12 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
         self.flush()
         target = self._now + seconds
         while True:
-            due = [self.kernel.timeline.next_time()]
-            due += [process.reactor.next_call() for process in self._alive()]
-            soonest = min((t for t in due if t is not None), default=None)
-            if soonest is None or soonest > target:
+            soonest = self.next_due()
+            if soonest is None or soonest > target + EPSILON:
                 break
             self._set_time(max(soonest, self._now))
             self.flush()
-        self._set_time(target)
+        self._set_time(max(target, self._now))
         self.flush()
 
     def pending(self) -> list[IDelayedCall | KernelEvent]:
@@ -195,6 +196,12 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
         for process in self._alive():
             calls += process.reactor.getDelayedCalls()
         return calls + list(self.kernel.timeline.pending())
+
+    def next_due(self) -> float | None:
+        """When the next timer of a live process, or the kernel's next event, is due."""
+        due = [self.kernel.timeline.next_time()]
+        due += [process.reactor.next_call() for process in self._alive()]
+        return min((t for t in due if t is not None), default=None)
 
     def _set_time(self, time: float) -> None:
         self._now = time
@@ -213,7 +220,7 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
 def _close_as_exit(selectable: Any) -> None:
     """Detach a port or transport from its reactor and close its socket as a dying process does."""
     reactor = selectable.reactor
-    for call in reactor.getDelayedCalls():
+    for call in list(reactor.getDelayedCalls()):
         if getattr(call.func, "__self__", None) is selectable:
             call.cancel()  # an abort waiting for the reactor's next turn never happens
     reactor.removeReader(selectable)

@@ -71,7 +71,7 @@ class SimulatedProcess:
         for connector in self.reactor.connectors:
             if connector.attempt.outcome == "pending":
                 connector.attempt.settle("ended with its process", self.reactor.seconds())
-        for call in self.reactor.getDelayedCalls():
+        for call in list(self.reactor.getDelayedCalls()):
             call.cancel()
         self.reactor.removeAll()
         for sock in self.sockets:

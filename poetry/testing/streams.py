@@ -31,6 +31,8 @@ class Stream:
     read_shut: bool
     _timer: KernelEvent | None
     _tries: int
+    _segments: int
+    """Segments sent and not acknowledged since the last acknowledgement."""
 
     if TYPE_CHECKING:  # what the endpoint that mixes this in provides
 
@@ -56,6 +58,7 @@ class Stream:
         if self.state != OPEN or self.peer is None:
             return
         peer, out, settings = self.peer, self.outbox, self.kernel.settings
+        segments = self._segments
         in_flight = max(0, out.next - peer.inbox.received)
         window = settings.receive_buffer - peer.inbox.queued - in_flight
         if out.unsent and window > 0:
@@ -65,12 +68,14 @@ class Stream:
                     part = piece[start : start + settings.segment_size]
                     self._send_data(sequence, part, False)
                     sequence += len(part)
+                    self._segments += 1
         if out.fin and not out.fin_sent and not out.unsent:
             out.fin_sent = True
             self._send_data(out.end, b"", True)
+            self._segments += 1
         probing = self._timer is not None and self._timer.what == "window probe"
-        if out.in_flight and probing:
-            self._disarm()
+        if (out.in_flight and probing) or (self._segments > segments and self._tries == 0):
+            self._disarm()  # the tail loss probe is timed from the last segment sent
         if self._timer is None and (out.in_flight or out.unsent):
             self._arm(probe=not out.in_flight)
 
@@ -101,7 +106,7 @@ class Stream:
         """The peer acknowledged what it received: the next try starts afresh; send more."""
         if self.state == OPEN and self.outbox.acknowledge(received, fin):
             self._disarm()
-            self._tries = 0
+            self._tries = self._segments = 0
             self._changed()
         self.transmit()
 
@@ -119,7 +124,8 @@ class Stream:
         """Set the retransmission timer (or, with nothing in flight, the window probe timer)."""
         assert self.peer is not None
         round_trip = self.kernel.round_trip(self.host, self.peer.host)
-        interval = self.kernel.settings.retransmit_interval(round_trip, self._tries + 1)
+        settings = self.kernel.settings
+        interval = settings.retransmit_interval(round_trip, self._tries + 1, self._segments)
         what = "window probe" if probe else "retransmission"
         self._timer = self.kernel.later(interval, self._retransmit, what)
 
@@ -138,7 +144,7 @@ class Stream:
         if self.state != OPEN:
             return
         self._tries += 1
-        if self.outbox.in_flight and self._tries > self.kernel.settings.retries:
+        if self.outbox.in_flight and self._tries > self.kernel.settings.retries + 1:
             self._close_with(errno.ETIMEDOUT)
             return
         self.outbox.go_back()

@@ -7,15 +7,11 @@ refusal by the kernel, real resets (an abort sends RST), and real connect races.
 
 from __future__ import annotations
 
-from typing import Any
-
-from twisted.internet import reactor
-from twisted.internet.error import ConnectionLost
 from twisted.internet.interfaces import IListeningPort
-from twisted.python.failure import Failure
 
 from poetry.core.address import Address
 from poetry.operations.graceful import GracefulServerService
+from poetry.testing.harnesses import close_like_exit
 from poetry.testing.kits import TCPHarness, over_tcp
 from tests.support.contracts import PoetryContract
 from tests.support.sockets import refusing_port
@@ -44,14 +40,6 @@ class ContractTCPHarness(TCPHarness):
         """
         for protocol in list(service.tracker.protocols):
             close_like_exit(protocol.transport)
-
-
-def close_like_exit(transport: Any) -> None:
-    """Close a TCP transport's socket as process exit does, then tidy up the transport."""
-    reactor.removeReader(transport)
-    reactor.removeWriter(transport)
-    transport.socket.close()  # the kernel's close: its SO_LINGER decides FIN or reset
-    transport.connectionLost(Failure(ConnectionLost("the process died")))
 
 
 RealTCPContractTests = over_tcp(PoetryContract, ContractTCPHarness, "RealTCPContractTests")

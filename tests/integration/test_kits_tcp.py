@@ -1,4 +1,8 @@
-"""The public conformance kits over loopback TCP: the same names as ``tests/unit/test_kits.py``."""
+"""The public conformance kits over loopback TCP: the same names as in memory.
+
+Their twins are ``tests/unit/testing/test_kits.py`` (memory) and
+``test_kits_namespaces.py`` (two network namespaces).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,8 @@ from tests.support.server_checks import (
     TrackedServerChecks,
 )
 
-TransportConformance = over_tcp(TransportChecks, name="TransportConformance")
-FastServerConformance = over_tcp(FastServerChecks, name="FastServerConformance")
-SlowServerConformance = over_tcp(SlowServerChecks, name="SlowServerConformance")
-TrackedServerConformance = over_tcp(TrackedServerChecks, name="TrackedServerConformance")
-ClientConformance = over_tcp(ClientChecks, name="ClientConformance")
+TransportConformance = over_tcp(TransportChecks)
+FastServerConformance = over_tcp(FastServerChecks)
+SlowServerConformance = over_tcp(SlowServerChecks)
+TrackedServerConformance = over_tcp(TrackedServerChecks)
+ClientConformance = over_tcp(ClientChecks)

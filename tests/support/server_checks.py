@@ -1,6 +1,6 @@
 """txpoetry's own servers and client, checked with the public kits (``poetry.testing.kits``).
 
-The same classes run in memory (``tests/unit/test_kits.py``) and over loopback
+The same classes run in memory (``tests/unit/testing/test_kits.py``) and over loopback
 TCP (``tests/integration/test_kits_tcp.py``).
 """
 

@@ -26,10 +26,13 @@ class SettingsTests(SynchronousTestCase):
         self.assertEqual(KernelSettings(rto_max=5).syn_interval(9), 5.0)
 
     def test_retransmission_schedule(self) -> None:
-        """A retransmission waits the round trip plus C{rto_min}, doubling each try, capped."""
+        """A tail loss probe first, then the round trip plus C{rto_min}, doubling, capped."""
         settings = KernelSettings()
-        intervals = [round(settings.retransmit_interval(0.1, n), 9) for n in (1, 2, 3)]
-        self.assertEqual(intervals, [0.3, 0.6, 1.2])
+        intervals = [round(settings.retransmit_interval(0.1, n), 9) for n in (1, 2, 3, 4)]
+        self.assertEqual(intervals, [0.3, 0.3, 0.6, 1.2])  # the probe is at most the timeout
+        self.assertEqual(settings.retransmit_interval(0.0, 1), 0.2)  # one segment out
+        self.assertEqual(settings.retransmit_interval(0.0, 1, segments=2), 0.01)
+        self.assertEqual(round(settings.retransmit_interval(0.001, 1, segments=3), 9), 0.01)
         self.assertEqual(settings.retransmit_interval(0, 20), 120.0)
 
     def test_from_host(self) -> None:

@@ -158,3 +158,17 @@ class AbortThenDeathTests(SimulatedTestCase):
         self.network.flush()
         self.assertEqual(client.events, [("data", b"half a po"), ("lost", ConnectionDone)])
         self.assertEqual(server.events, [])
+
+
+class ManyTimersTests(SimulatedTestCase):
+    """A crash ends every timer of its process, however many."""
+
+    def test_every_timer_cancelled(self) -> None:
+        """Five timers set, the process crashes: none is left, none fires."""
+        fired: list[int] = []
+        for n in range(5):
+            self.server.reactor.callLater(n + 1, fired.append, n)
+        self.server.crash()
+        self.assertEqual(self.server.reactor.getDelayedCalls(), [])
+        self.network.advance(10)
+        self.assertEqual(fired, [])

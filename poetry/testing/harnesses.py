@@ -1,0 +1,412 @@
+"""How a kit's checks reach the world: the simulated network, loopback TCP, or two namespaces.
+
+A check is an ``async`` method that touches the world only through its
+harness: it listens, connects, lets time pass, waits for a result, and puts
+faults on the connection. The same check then runs on each harness:
+
+ - L{MemoryHarness}: the simulated network; time moves only as the check
+   says, exactly. The server runs in a process of its own at C{10.0.0.1}, the
+   client at C{10.0.0.2}.
+ - L{TCPHarness}: the real reactor and loopback TCP in real time. A fault
+   loopback cannot express (a partition, a held connection, a black hole, a
+   refusal, latency) skips the check, saying so.
+ - L{NamespaceHarness}: the real reactor, with the server and the client in
+   two Linux network namespaces joined by a veth pair; faults are nftables
+   rules (L{poetry.testing.namespaces}). Needs root; skips otherwise. Only
+   latency cannot be expressed: this kernel has no netem.
+
+A process's death (L{Harness.crash_server}) is the kernel closing the
+server's sockets: in memory, the server process crashes; on the real kernel
+the test process cannot die, so the harness closes the server's sockets as
+the kernel does at exit (a FIN, or a reset where C{SO_LINGER} is 0), before
+the reactor turns again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.error import ConnectionLost
+from twisted.internet.interfaces import IAddress, IListeningPort, IProtocol, IProtocolFactory
+from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SkipTest
+
+from poetry.testing.network import MemoryPoetryNetwork
+
+T = TypeVar("T")
+
+Direction = Literal["to_server", "to_client", "both"]
+"""Which way a partition drops packets."""
+
+MAX_WAIT = 300.0
+"""Simulated seconds the memory harness lets pass, timer by timer, for a result to come."""
+
+
+class Harness:
+    """How a check reaches the world. Mixed into a trial test case with a kit."""
+
+    reactor: Any
+    """The reactor clients use."""
+    server_reactor: Any
+    """The reactor servers use (the same reactor on a real kernel; another process's in memory)."""
+    server_host: str
+    """The address servers listen on."""
+    client_host: str
+    """The address clients connect from."""
+    addCleanup: Callable[..., object]
+    world: str
+    """What the harness runs on: C{"memory"}, C{"loopback"} or C{"namespaces"}."""
+
+    def listen(self, factory: IProtocolFactory) -> IListeningPort:
+        """Serve ``factory`` on a free port of the server host until the check ends."""
+        raise NotImplementedError
+
+    async def elapse(self, seconds: float) -> None:
+        """Let ``seconds`` pass, moving bytes as they would move."""
+        raise NotImplementedError
+
+    async def wait(self, d: Deferred[T]) -> T:
+        """Let the world run until ``d`` fires; return its result."""
+        raise NotImplementedError
+
+    def now(self) -> float:
+        """The time on the client's clock, in seconds."""
+        return float(self.reactor.seconds())
+
+    async def connect(self, port: IListeningPort, protocol: IProtocol) -> None:
+        """Connect ``protocol`` from the client host to the address ``port`` listens on."""
+        await self.wait(self.start_connecting(port, protocol))
+
+    def start_connecting(self, port: IListeningPort, protocol: IProtocol) -> Deferred[Any]:
+        """Start connecting ``protocol`` to ``port``; return the Deferred of the connection."""
+        address: Any = port.getHost()
+        endpoint = TCP4ClientEndpoint(self.reactor, address.host, address.port, timeout=10)
+        return self.as_client(lambda: connectProtocol(endpoint, protocol))
+
+    def as_client(self, start: Callable[[], T]) -> T:
+        """Run ``start`` (code that starts connecting) on the client host; return what it returns.
+
+        Across namespaces, the sockets it makes at once belong to the client
+        host; one made later (a C{HostnameEndpoint}'s second attempt) would not.
+        """
+        return start()
+
+    # faults, each on this harness's hosts
+
+    async def partition(self, direction: Direction = "both") -> None:
+        """Drop the packets between the hosts going ``direction``, until L{heal}."""
+        self._cannot("partition its hosts")
+
+    async def heal(self) -> None:
+        """Let packets between the hosts through again."""
+        self._cannot("partition its hosts")
+
+    async def hold(self, protocol: IProtocol) -> None:
+        """Drop the packets of ``protocol``'s connection, both ways, until L{release}."""
+        self._cannot("hold a connection's packets")
+
+    async def release(self, protocol: IProtocol) -> None:
+        """Let the packets of ``protocol``'s connection through again."""
+        self._cannot("hold a connection's packets")
+
+    async def black_hole(self, port: IListeningPort) -> None:
+        """Leave new connections to ``port`` unanswered, until L{restore}."""
+        self._cannot("drop connection attempts")
+
+    async def refuse(self, port: IListeningPort) -> None:
+        """Answer new connections to ``port`` with a reset, until L{restore}."""
+        self._cannot("refuse connection attempts with a reset")
+
+    async def restore(self, port: IListeningPort) -> None:
+        """Undo L{black_hole} and L{refuse} for ``port``."""
+        self._cannot("drop or refuse connection attempts")
+
+    async def set_latency(self, seconds: float) -> None:
+        """Make every packet between the hosts take ``seconds``, each way."""
+        self._cannot("add latency (this kernel has no netem)")
+
+    def crash_server(self) -> None:
+        """The server's process dies: its kernel closes the server's sockets."""
+        raise NotImplementedError
+
+    def _cannot(self, what: str) -> None:
+        raise SkipTest(f"{type(self).__name__} cannot {what}")
+
+
+def _port_of(protocol: IProtocol) -> int:
+    """The client-side port of ``protocol``'s connection."""
+    transport: Any = protocol.transport  # type: ignore[attr-defined]
+    address: Any = transport.getHost()
+    return int(address.port)
+
+
+class MemoryHarness(Harness):
+    """The simulated network: nothing moves until the check says; time moves exactly.
+
+    The server runs in the process C{server_process} at C{10.0.0.1}, the
+    client in C{client_process} at C{10.0.0.2}. L{wait} lets simulated time
+    pass, timer by timer, until the result comes (a client with backoff timers
+    can be checked), up to L{MAX_WAIT} seconds.
+    """
+
+    server_host, client_host = "10.0.0.1", "10.0.0.2"
+    world = "memory"
+
+    def setUp(self) -> None:
+        """Make a fresh network, with a server process and a client process."""
+        self.network = MemoryPoetryNetwork()
+        self.server_process = self.network.process("server", self.server_host)
+        self.client_process = self.network.process("client", self.client_host)
+        self.reactor = self.client_process.reactor
+        self.server_reactor = self.server_process.reactor
+
+    def listen(self, factory: IProtocolFactory) -> IListeningPort:
+        """Serve on a free port of the server host, in the server process."""
+        return self.server_reactor.listenTCP(0, factory, interface=self.server_host)
+
+    async def elapse(self, seconds: float) -> None:
+        """Advance the network's clock exactly, timer by timer."""
+        self.network.advance(seconds)
+
+    async def wait(self, d: Deferred[T]) -> T:
+        """Move the network, timer by timer if need be, until ``d`` fires."""
+        self.network.flush()
+        deadline = self.network.now + MAX_WAIT
+        while not _fired(d):
+            due = self.network.next_due()
+            if due is None or due > deadline:
+                break
+            self.network.advance(max(0.0, due - self.network.now))
+        if not _fired(d):
+            raise AssertionError("the check waited for something the simulated network never did")
+        return await d
+
+    def now(self) -> float:
+        """The network's clock."""
+        return self.network.now
+
+    async def partition(self, direction: Direction = "both") -> None:
+        """Cut the link between the hosts, one way or both."""
+        source, destination = self.server_host, self.client_host
+        if direction == "to_server":
+            source, destination = destination, source
+        self.network.partition(source, destination, both_ways=direction == "both")
+
+    async def heal(self) -> None:
+        """Mend the link between the hosts."""
+        self.network.heal(self.server_host, self.client_host)
+
+    async def hold(self, protocol: IProtocol) -> None:
+        """Hold ``protocol``'s connection."""
+        self._connection(protocol).hold()
+
+    async def release(self, protocol: IProtocol) -> None:
+        """Release ``protocol``'s connection."""
+        self._connection(protocol).release()
+
+    def _connection(self, protocol: IProtocol) -> Any:
+        port = _port_of(protocol)
+        [connection] = [c for c in self.network.connections if c.client_side.port == port]
+        return connection
+
+    async def black_hole(self, port: IListeningPort) -> None:
+        """Swallow SYNs to ``port``."""
+        self.network.black_hole(self.server_host, _listening_port(port))
+
+    async def refuse(self, port: IListeningPort) -> None:
+        """Refuse SYNs to ``port``."""
+        self.network.refuse(self.server_host, _listening_port(port))
+
+    async def restore(self, port: IListeningPort) -> None:
+        """Let SYNs to ``port`` through again."""
+        self.network.restore(self.server_host, _listening_port(port))
+
+    async def set_latency(self, seconds: float) -> None:
+        """Make packets between the hosts take ``seconds`` each way."""
+        self.network.set_latency(self.server_host, self.client_host, seconds)
+
+    def crash_server(self) -> None:
+        """The server's process crashes."""
+        self.server_process.crash()
+
+
+def _fired(d: Deferred[Any]) -> bool:
+    """Whether ``d`` has its result (not waiting on another Deferred)."""
+    return bool(d.called and not d.paused)
+
+
+def _listening_port(port: IListeningPort) -> int:
+    address: Any = port.getHost()
+    return int(address.port)
+
+
+class RealKernelHarness(Harness):
+    """The real reactor, real time, real sockets (the integration tier's harnesses)."""
+
+    timeout = 30
+
+    def setUp(self) -> None:
+        """Use the real reactor."""
+        from twisted.internet import reactor
+
+        self.reactor = self.server_reactor = reactor
+        self._served: list[IProtocol] = []
+        self._ports: list[IListeningPort] = []
+        self._finishing: list[tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]] = []
+        super().addCleanup(self.finish)
+
+    def addCleanup(self, f: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        """Do ``f`` when the check ends (by L{finish}, which the test's cleanup calls)."""
+        self._finishing.append((f, args, kwargs))
+
+    def finish(self) -> Deferred[None]:
+        """Undo what the check set up, the last first, waiting for each undoing."""
+
+        async def undo() -> None:
+            while self._finishing:
+                f, args, kwargs = self._finishing.pop()
+                await maybeDeferred(f, *args, **kwargs)
+
+        return Deferred.fromCoroutine(undo())
+
+    def serve(
+        self, factory: IProtocolFactory, listen: Callable[[IProtocolFactory], IListeningPort]
+    ) -> IListeningPort:
+        """Listen with ``listen``, keeping the protocols ``factory`` builds; stop at the end."""
+
+        def build(address: IAddress) -> IProtocol | None:
+            protocol = factory.buildProtocol(address)
+            if protocol is not None:
+                self._served.append(protocol)
+            return protocol
+
+        port = listen(_Keeping(factory, build))  # type: ignore[arg-type]
+        self._ports.append(port)
+        self.addCleanup(port.stopListening)
+        return port
+
+    async def elapse(self, seconds: float) -> None:
+        """Let real time pass."""
+        d: Deferred[None] = Deferred()
+        self.reactor.callLater(seconds, d.callback, None)
+        await d
+
+    async def wait(self, d: Deferred[T]) -> T:
+        """Wait for ``d`` on the real reactor."""
+        return await d
+
+    def crash_server(self) -> None:
+        """Close the server's sockets as the kernel does when its process dies.
+
+        The ports close first (connections the kernel made and the server
+        never accepted are reset), then each connection's socket, with no
+        shutdown and nothing of Twisted's buffer sent; only then are the
+        transports told, so that the check leaves nothing behind.
+        """
+        for port in self._ports:
+            close_like_exit(port)
+        for protocol in self._served:
+            transport = getattr(protocol, "transport", None)
+            if transport is not None and getattr(transport, "socket", None) is not None:
+                close_like_exit(transport)
+
+
+class _Keeping:
+    """A factory that builds with ``build`` and is otherwise ``factory``."""
+
+    def __init__(self, factory: IProtocolFactory, build: Callable[[IAddress], Any]) -> None:
+        self._factory, self.buildProtocol = factory, build
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._factory, name)
+
+
+def close_like_exit(selectable: Any) -> None:
+    """Close a port's or transport's socket as process exit does, then tidy up the selectable."""
+    reactor = selectable.reactor
+    reactor.removeReader(selectable)
+    reactor.removeWriter(selectable)
+    selectable.socket.close()  # the kernel's close: its SO_LINGER decides FIN or reset
+    selectable.connectionLost(Failure(ConnectionLost("the process died")))
+
+
+class TCPHarness(RealKernelHarness):
+    """Loopback TCP on the real reactor, in real time: no faults on the wire."""
+
+    server_host = client_host = "127.0.0.1"
+    world = "loopback"
+
+    def listen(self, factory: IProtocolFactory) -> IListeningPort:
+        """Listen on a free loopback port until the check ends."""
+        return self.serve(
+            factory, lambda keeping: self.reactor.listenTCP(0, keeping, interface=self.server_host)
+        )
+
+
+class NamespaceHarness(RealKernelHarness):
+    """Two Linux network namespaces joined by a veth pair, faults as nftables rules."""
+
+    world = "namespaces"
+
+    def setUp(self) -> None:
+        """Make the pair of namespaces (skip, saying why, if this machine cannot)."""
+        from poetry.testing.namespaces import NamespacePair, namespaces_unavailable
+
+        reason = namespaces_unavailable()
+        if reason is not None:
+            raise SkipTest(reason)
+        super().setUp()
+        self.pair = NamespacePair()
+        self.addCleanup(self.pair.destroy)
+        self.server_host, self.client_host = self.pair.server_address, self.pair.client_address
+
+    def listen(self, factory: IProtocolFactory) -> IListeningPort:
+        """Listen on a free port of the server namespace until the check ends."""
+
+        def listen(keeping: IProtocolFactory) -> IListeningPort:
+            with self.pair.inside("server"):
+                return self.reactor.listenTCP(0, keeping, interface=self.server_host)
+
+        return self.serve(factory, listen)
+
+    def as_client(self, start: Callable[[], T]) -> T:
+        """Run ``start`` with this thread in the client namespace."""
+        with self.pair.inside("client"):
+            return start()
+
+    async def partition(self, direction: Direction = "both") -> None:
+        """Drop the packets between the namespaces going ``direction``."""
+        await self._rules(self.pair.drop, direction)
+
+    async def heal(self) -> None:
+        """Remove the drop rules."""
+        await self._rules(self.pair.clear, "drop")
+
+    async def hold(self, protocol: IProtocol) -> None:
+        """Drop the packets of ``protocol``'s connection, by its client-side port."""
+        await self._rules(self.pair.drop, "both", _port_of(protocol))
+
+    async def release(self, protocol: IProtocol) -> None:
+        """Remove the drop rules."""
+        await self._rules(self.pair.clear, "drop")
+
+    async def black_hole(self, port: IListeningPort) -> None:
+        """Drop SYNs to ``port``."""
+        await self._rules(self.pair.black_hole, _listening_port(port))
+
+    async def refuse(self, port: IListeningPort) -> None:
+        """Reject SYNs to ``port`` with a reset."""
+        await self._rules(self.pair.refuse, _listening_port(port))
+
+    async def restore(self, port: IListeningPort) -> None:
+        """Remove the black hole and refusal rules."""
+        await self._rules(self.pair.clear, "black_hole")
+        await self._rules(self.pair.clear, "refuse")
+
+    async def _rules(self, change: Callable[..., None], *args: Any) -> None:
+        """Change the nftables rules in a thread: the reactor goes on meanwhile."""
+        await deferToThread(change, *args)

@@ -1,0 +1,98 @@
+"""Tests for L{poetry.testing.kits}: kits made into test cases, and txpoetry's own servers checked.
+
+The same kits run on the real kernel in ``tests/integration/test_kits_tcp.py``
+(loopback) and ``tests/integration/test_kits_namespaces.py`` (two namespaces).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.defer import Deferred, TimeoutError
+from twisted.internet.protocol import Factory, Protocol
+from twisted.trial.unittest import SynchronousTestCase
+
+from poetry.core.client import get_poetry
+from poetry.testing.kits import MemoryHarness, TransportChecks, in_memory
+from tests.support.server_checks import (
+    ClientChecks,
+    FastServerChecks,
+    SlowServerChecks,
+    TrackedServerChecks,
+)
+
+TransportConformance = in_memory(TransportChecks)
+FastServerConformance = in_memory(FastServerChecks)
+SlowServerConformance = in_memory(SlowServerChecks)
+TrackedServerConformance = in_memory(TrackedServerChecks)
+ClientConformance = in_memory(ClientChecks)
+
+
+class LeavingChecks:
+    """A kit whose one check leaves a connection open."""
+
+    async def test_leaves(self: Any) -> None:
+        """Connect, and never close."""
+        port = self.listen(Factory.forProtocol(Protocol))
+        await self.connect(port, Protocol())
+
+
+class PatientChecks:
+    """A kit whose one check waits for a client's timeout, without letting time pass itself."""
+
+    async def test_waits(self: Any) -> None:
+        """A fetch from a server that never answers fails at its timeout, 30 s on."""
+        port = self.listen(Factory.forProtocol(Protocol))
+        address: Any = port.getHost()
+        poem: Deferred[bytes] = get_poetry(self.reactor, address.host, address.port, timeout=30)
+        with self.assertRaises(TimeoutError):
+            await self.wait(poem)
+        self.assertGreaterEqual(self.now(), 30)
+
+
+class MakingTests(SynchronousTestCase):
+    """C{in_memory} names its case, checks that nothing is left, and lets time pass in C{wait}."""
+
+    def test_named_as_assigned(self) -> None:
+        """A case is named after the name it is assigned to, so that trial's id reruns it."""
+        self.assertEqual(TransportConformance.__name__, "TransportConformance")
+        self.assertEqual(TransportConformance.__module__, __name__)
+        named = in_memory(TransportChecks, name="Given")
+        self.assertEqual(named.__name__, "Given")
+
+    def test_unnamed_refused(self) -> None:
+        """A case that is neither named nor assigned is refused, saying how to name it."""
+        error = self.assertRaises(TypeError, lambda: [in_memory(TransportChecks)])
+        self.assertIn("name=", str(error))
+
+    def test_left_behind_fails(self) -> None:
+        """A check that leaves a connection open fails, naming it."""
+        Leaving = in_memory(LeavingChecks)
+        result = _run(Leaving("test_leaves"))
+        [(_, failure)] = result.failures + result.errors
+        self.assertIn("left things behind", str(failure))
+
+    def test_wait_lets_time_pass(self) -> None:
+        """C{wait} lets simulated time pass, timer by timer, until the result comes."""
+        Patient = in_memory(PatientChecks)
+        result = _run(Patient("test_waits"))
+        self.assertEqual((result.failures, result.errors), ([], []))
+
+    def test_memory_harness_hosts(self) -> None:
+        """In memory, the server and the client run in processes of their own, on two hosts."""
+        harness = in_memory(TransportChecks, name="Hosts")("test_close_sends_queued_then_fin")
+        harness.setUp()
+        self.assertEqual(
+            (harness.server_process.address, harness.client_process.address),
+            (MemoryHarness.server_host, MemoryHarness.client_host),
+        )
+        self.assertEqual(harness.world, "memory")
+
+
+def _run(case: SynchronousTestCase) -> Any:
+    """Run one test case; return its result."""
+    from twisted.trial.reporter import TestResult
+
+    result = TestResult()
+    case.run(result)
+    return result
