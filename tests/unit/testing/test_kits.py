@@ -67,15 +67,15 @@ class MakingTests(SynchronousTestCase):
 
     def test_left_behind_fails(self) -> None:
         """A check that leaves a connection open fails, naming it."""
-        Leaving = in_memory(LeavingChecks)
-        result = _run(Leaving("test_leaves"))
+        leaving = in_memory(LeavingChecks, name="Leaving")
+        result = _run(leaving("test_leaves"))
         [(_, failure)] = result.failures + result.errors
         self.assertIn("left things behind", str(failure))
 
     def test_wait_lets_time_pass(self) -> None:
         """C{wait} lets simulated time pass, timer by timer, until the result comes."""
-        Patient = in_memory(PatientChecks)
-        result = _run(Patient("test_waits"))
+        patient = in_memory(PatientChecks, name="Patient")
+        result = _run(patient("test_waits"))
         self.assertEqual((result.failures, result.errors), ([], []))
 
     def test_memory_harness_hosts(self) -> None:
