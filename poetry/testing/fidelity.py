@@ -270,9 +270,12 @@ def _cells() -> list[Cell]:
         "Through a partition healed at 1.5 s, the attempt connects at its SYN retry at 2 s.",
     )
     async def partitioned_connect(h: Harness) -> Seen:
-        await h.partition()
         return await observe(
-            h, [(0, ("write", CHUNK)), (0, "close")], [(1.5, at_once(h, "heal"))], seconds=3
+            h,
+            [(0, ("write", CHUNK)), (0, "close")],
+            [(1.5, at_once(h, "heal"))],
+            seconds=3,
+            before=lambda port: h.partition(),
         )
 
     @cell(

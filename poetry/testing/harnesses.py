@@ -249,6 +249,14 @@ class RealKernelHarness(Harness):
 
     timeout = 30
 
+    @classmethod
+    def begin_batch(cls) -> None:
+        """Prepare what checks run together share (nothing, here)."""
+
+    @classmethod
+    def end_batch(cls) -> None:
+        """Undo L{begin_batch}."""
+
     def setUp(self) -> None:
         """Use the real reactor."""
         from twisted.internet import reactor
@@ -348,20 +356,44 @@ class TCPHarness(RealKernelHarness):
 
 
 class NamespaceHarness(RealKernelHarness):
-    """Two Linux network namespaces joined by a veth pair, faults as nftables rules."""
+    """Two Linux network namespaces joined by a veth pair, faults as nftables rules.
+
+    Each check has a pair of its own; checks run together (C{concurrent=True})
+    share one, and each check's faults touch only its own connections (its
+    ports): a partition drops the packets to and from the ports it listens on.
+    """
 
     world = "namespaces"
+    _shared: Any = None
+
+    @classmethod
+    def begin_batch(cls) -> None:
+        """Make the pair that the checks run together share."""
+        from poetry.testing.namespaces import NamespacePair
+
+        cls._shared = NamespacePair()
+
+    @classmethod
+    def end_batch(cls) -> None:
+        """Remove the shared pair."""
+        shared, cls._shared = cls._shared, None
+        if shared is not None:
+            shared.destroy()
 
     def setUp(self) -> None:
-        """Make the pair of namespaces (skip, saying why, if this machine cannot)."""
+        """Make a pair of namespaces, or take the shared one (skip, saying why, if none can be)."""
         from poetry.testing.namespaces import NamespacePair, namespaces_unavailable
 
         reason = namespaces_unavailable()
         if reason is not None:
             raise SkipTest(reason)
         super().setUp()
-        self.pair = NamespacePair()
-        self.addCleanup(self.pair.destroy)
+        self._rules: dict[str, list[Any]] = {"partition": [], "hold": [], "doors": []}
+        if type(self)._shared is not None:
+            self.pair = type(self)._shared
+        else:
+            self.pair = NamespacePair()
+            self.addCleanup(self.pair.destroy)
         self.server_host, self.client_host = self.pair.server_address, self.pair.client_address
 
     def listen(self, factory: IProtocolFactory) -> IListeningPort:
@@ -379,34 +411,41 @@ class NamespaceHarness(RealKernelHarness):
             return start()
 
     async def partition(self, direction: Direction = "both") -> None:
-        """Drop the packets between the namespaces going ``direction``."""
-        await self._rules(self.pair.drop, direction)
+        """Drop the packets between the namespaces going ``direction``, for this check's ports."""
+        if not self._ports:
+            raise ValueError("listen before partitioning: a partition takes the check's ports")
+        for port in self._ports:
+            await self._add("partition", self.pair.drop, direction, None, _listening_port(port))
 
     async def heal(self) -> None:
-        """Remove the drop rules."""
-        await self._rules(self.pair.clear, "drop")
+        """Remove this check's partition."""
+        await self._remove("partition")
 
     async def hold(self, protocol: IProtocol) -> None:
         """Drop the packets of ``protocol``'s connection, by its client-side port."""
-        await self._rules(self.pair.drop, "both", _port_of(protocol))
+        await self._add("hold", self.pair.drop, "both", _port_of(protocol))
 
     async def release(self, protocol: IProtocol) -> None:
-        """Remove the drop rules."""
-        await self._rules(self.pair.clear, "drop")
+        """Let the held connection's packets through again."""
+        await self._remove("hold")
 
     async def black_hole(self, port: IListeningPort) -> None:
         """Drop SYNs to ``port``."""
-        await self._rules(self.pair.black_hole, _listening_port(port))
+        await self._add("doors", self.pair.black_hole, _listening_port(port))
 
     async def refuse(self, port: IListeningPort) -> None:
         """Reject SYNs to ``port`` with a reset."""
-        await self._rules(self.pair.refuse, _listening_port(port))
+        await self._add("doors", self.pair.refuse, _listening_port(port))
 
     async def restore(self, port: IListeningPort) -> None:
-        """Remove the black hole and refusal rules."""
-        await self._rules(self.pair.clear, "black_hole")
-        await self._rules(self.pair.clear, "refuse")
+        """Remove this check's black holes and refusals."""
+        await self._remove("doors")
 
-    async def _rules(self, change: Callable[..., None], *args: Any) -> None:
-        """Change the nftables rules in a thread: the reactor goes on meanwhile."""
-        await deferToThread(change, *args)
+    async def _add(self, kind: str, add: Callable[..., list[Any]], *args: Any) -> None:
+        """Add rules in a thread (the reactor goes on meanwhile); keep them to remove."""
+        self._rules[kind] += await deferToThread(add, *args)
+
+    async def _remove(self, kind: str) -> None:
+        """Remove this check's rules of ``kind``, in a thread."""
+        rules, self._rules[kind] = self._rules[kind], []
+        await deferToThread(self.pair.remove, rules)

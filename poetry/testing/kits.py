@@ -187,6 +187,17 @@ def _run_together(case: type, checks: dict[str, Check]) -> None:
 
 async def _together(case: type, checks: dict[str, Check], outcomes: dict[str, object]) -> None:
     """Run every check of ``case`` at once, each with its own harness; keep their outcomes."""
+    case.begin_batch()  # type: ignore[attr-defined]
+    try:
+        await _checks_together(case, checks, outcomes)
+    finally:
+        case.end_batch()  # type: ignore[attr-defined]
+
+
+async def _checks_together(
+    case: type, checks: dict[str, Check], outcomes: dict[str, object]
+) -> None:
+    """Set every check's harness up, run the checks together, then tear the harnesses down."""
     ready = {}
     for name in checks:
         instance = case(name)

@@ -64,6 +64,9 @@ Direction = Literal["to_server", "to_client", "both"]
 FaultKind = Literal["drop", "black_hole", "refuse"]
 """The kinds of fault rule, each in a chain of its own, so that one kind can be cleared alone."""
 
+Rule = tuple[Side, str, int]
+"""A fault rule as added: the host it is in, its chain, and its nftables handle."""
+
 CHAINS: dict[FaultKind, str] = {"drop": "drops", "black_hole": "black_holes", "refuse": "refusals"}
 """The nftables chain of each kind of fault rule, in the order a packet meets them."""
 
@@ -293,36 +296,50 @@ class NamespacePair:
         """
         return _run([_ip(), "netns", "exec", self.names[side], *argv], stdin=stdin)
 
-    def drop(self, direction: Direction, port: int | None = None) -> None:
-        """Drop the packets travelling in ``direction``, until L{clear}.
+    def drop(
+        self, direction: Direction, port: int | None = None, server_port: int | None = None
+    ) -> list[Rule]:
+        """Drop the packets travelling in ``direction``, until L{clear} or L{remove}.
 
-        Without ``port``, every packet between the two hosts that way: a
-        partition, one way or both. With it, only the packets of the TCP
+        Without a port, every packet between the two hosts that way: a
+        partition, one way or both. With ``port``, only the packets of the TCP
         connection(s) whose client-side port is ``port``: one connection held.
-        A dropped packet is lost on arrival, so its sender retransmits it.
+        With ``server_port``, only those of connections to that server port: a
+        partition that spares the other services on the pair. A dropped packet
+        is lost on arrival, so its sender retransmits it. Returns the rules
+        added, for L{remove}.
         """
         to_server = direction in ("to_server", "both")
         to_client = direction in ("to_client", "both")
+        rules = []
         if to_server:
             match = "" if port is None else f"tcp sport {port} "
-            self._add("server", "drop", f"ip saddr {self.client_address} {match}drop")
+            match += "" if server_port is None else f"tcp dport {server_port} "
+            rules.append(self._add("server", "drop", f"ip saddr {self.client_address} {match}drop"))
         if to_client:
             match = "" if port is None else f"tcp dport {port} "
-            self._add("client", "drop", f"ip saddr {self.server_address} {match}drop")
+            match += "" if server_port is None else f"tcp sport {server_port} "
+            rules.append(self._add("client", "drop", f"ip saddr {self.server_address} {match}drop"))
+        return rules
 
-    def black_hole(self, port: int) -> None:
-        """Leave new connection attempts to the server's ``port`` unanswered, until L{clear}.
+    def black_hole(self, port: int) -> list[Rule]:
+        """Leave new connection attempts to the server's ``port`` unanswered, until removed.
 
         Only SYNs without ACK are dropped: established connections go on.
         """
-        self._add("server", "black_hole", f"{self._syn_to(port)} drop")
+        return [self._add("server", "black_hole", f"{self._syn_to(port)} drop")]
 
-    def refuse(self, port: int) -> None:
-        """Answer new connection attempts to the server's ``port`` with a TCP reset, until L{clear}.
+    def refuse(self, port: int) -> list[Rule]:
+        """Answer new connection attempts to the server's ``port`` with a TCP reset, until removed.
 
         As a host with no listener there does; established connections go on.
         """
-        self._add("server", "refuse", f"{self._syn_to(port)} reject with tcp reset")
+        return [self._add("server", "refuse", f"{self._syn_to(port)} reject with tcp reset")]
+
+    def remove(self, rules: list[Rule]) -> None:
+        """Remove the ``rules`` that L{drop}, L{black_hole} or L{refuse} added (and only those)."""
+        for side, chain, handle in rules:
+            self._nft(side, f"delete rule inet {TABLE} {chain} handle {handle}\n")
 
     def clear(self, kind: FaultKind | None = None) -> None:
         """Remove every fault rule, or only those of one ``kind``: a heal, release or restore."""
@@ -339,9 +356,22 @@ class NamespacePair:
         """The nftables match of a connection attempt from the client to the server's ``port``."""
         return f"ip saddr {self.client_address} tcp dport {port} tcp flags & (syn | ack) == syn"
 
-    def _add(self, side: Side, kind: FaultKind, rule: str) -> None:
-        """Add ``rule`` to the ``kind`` chain in the ``side`` host."""
-        self._nft(side, f"add rule inet {TABLE} {CHAINS[kind]} {rule}\n")
+    def _add(self, side: Side, kind: FaultKind, rule: str) -> Rule:
+        """Add ``rule`` to the ``kind`` chain in the ``side`` host; return it, with its handle."""
+        chain = CHAINS[kind]
+        echoed = self.run(
+            side,
+            _tool("nft") or "nft",
+            "--echo",
+            "--handle",
+            "-f",
+            "-",
+            stdin=f"add rule inet {TABLE} {chain} {rule}\n",
+        )
+        handle = re.search(r"# handle (\d+)", echoed)
+        if handle is None:
+            raise NamespacesUnavailable(f"nft gave no handle for the rule {rule!r}: {echoed!r}")
+        return side, chain, int(handle.group(1))
 
     def _nft(self, side: Side, script: str) -> None:
         """Apply an nftables ``script`` in the ``side`` host (C{nft -f -})."""
