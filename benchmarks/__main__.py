@@ -18,6 +18,7 @@ from pathlib import Path
 
 from benchmarks.loadgen import NoCompilerError, build, load, rate
 from benchmarks.processes import TIMEOUT, server
+from benchmarks.simulator import rows as simulator_rows
 from poetry.core.catalog import load_poem
 
 LISTEN = "tcp:0:backlog=1024:interface=127.0.0.1"
@@ -379,6 +380,7 @@ def main() -> None:
         if not quick:
             rows += pacing(1_000, seconds)
     rows += unit_tier(1 if quick else 5)
+    rows += simulator_rows(quick)
     header = ("benchmark", "txpoetry", "peer", "ratio", "notes")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:

@@ -111,9 +111,11 @@ class Endpoint(Stream, Handshake):
         self._changed()
 
     def _changed(self) -> None:
-        """Tell the connection's record that this side may be gone now."""
+        """Say this side changed: its record may see it gone, its socket may be ready."""
         if self.connection is not None:
             self.connection.changed(self.kernel.now)
+        if self.socket is not None:
+            self.socket.touch()
 
     def _send(self, host: str, arrive: Any, what: str) -> bool:
         connection = self.connection

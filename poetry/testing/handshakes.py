@@ -37,6 +37,8 @@ class Handshake:
 
         def _close_with(self, error: int | None) -> None: ...
 
+        def _changed(self) -> None: ...
+
         def reset_arrived(self, sender: Any) -> None:
             """The peer reset the connection (or refused it)."""
             ...
@@ -83,6 +85,7 @@ class Handshake:
             self.peer, self.state, self._tries = server, OPEN, 0
             if self.connection is not None:
                 self.connection.made(self.kernel.now)
+            self._changed()
         if self.state == OPEN and self.peer is server:
             self._send(server.host, lambda: server.handshake_acked(self), "ACK")
         else:

@@ -26,11 +26,12 @@ class Listener:
         port: int,
         backlog: int,
         prepare: Callable[[Endpoint], None],
+        touch: Callable[[], None],
     ) -> None:
         self.kernel = kernel
         self.host, self.port = host, port
         self.backlog = max(0, min(backlog, kernel.settings.max_backlog))
-        self._prepare = prepare
+        self._prepare, self._touch = prepare, touch
         self._half_open: dict[Endpoint, Endpoint] = {}
         self._queue: deque[Endpoint] = deque()
 
@@ -62,6 +63,7 @@ class Listener:
         del self._half_open[server.peer]
         server.established()
         self._queue.append(server)
+        self._touch()
 
     def forget(self, server: Endpoint) -> None:
         """Drop a connection half made (reset, or never completed)."""

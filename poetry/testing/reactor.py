@@ -9,19 +9,21 @@ and whose name resolver answers from the network's hosts table.
 from __future__ import annotations
 
 import sys
+from bisect import insort
 from collections.abc import Callable
 from typing import Any
 
+from twisted.internet.base import DelayedCall
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import (
+    IDelayedCall,
     IListeningPort,
     IProtocolFactory,
     IReadDescriptor,
     IWriteDescriptor,
 )
 from twisted.internet.posixbase import _DisconnectSelectableMixin
-from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python import log
 
@@ -55,6 +57,7 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         self._hosts, self._attempts, self._move = hosts, attempts, move
         self._readers: dict[Any, None] = {}
         self._writers: dict[Any, None] = {}
+        self._woken: dict[Any, None] = {}
         self.ports: list[MemoryPort] = []
         """Every port listened on with this reactor."""
         self.installNameResolver(HostsResolver(hosts))
@@ -65,15 +68,45 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         """Let ``amount`` seconds pass on the whole network (every process, every byte)."""
         self._move(amount)
 
+    def callLater(
+        self, delay: float, callable: Callable[..., object], *args: object, **kw: object
+    ) -> IDelayedCall:
+        """Call ``callable`` after ``delay`` seconds of this process's clock.
+
+        As C{Clock.callLater}, but the calls are kept in order as they are
+        added (and again when one is reset or delayed), not sorted every time:
+        a process with many timers (a client's timeout per connection) would
+        spend its time sorting.
+        """
+        call = DelayedCall(
+            self.seconds() + delay,
+            callable,
+            args,
+            kw,
+            self.calls.remove,
+            self._resort,
+            self.seconds,
+        )
+        insort(self.calls, call, key=DelayedCall.getTime)
+        return call
+
+    def _resort(self, call: IDelayedCall) -> None:
+        """A call was reset or delayed: put the calls in order again."""
+        self.calls.sort(key=DelayedCall.getTime)
+
     def next_call(self) -> float | None:
         """When the earliest timer is due, if any."""
-        return min((call.getTime() for call in self.calls), default=None)
+        return self.calls[0].getTime() if self.calls else None
 
     def run_due(self) -> bool:
         """Run the timers due now (those they schedule for now too); return whether any ran."""
-        due = any(call.getTime() <= self.rightNow for call in self.calls)
-        Clock.advance(self, 0)
-        return due
+        ran = False
+        while self.calls and self.calls[0].getTime() <= self.rightNow:
+            call = self.calls.pop(0)
+            call.called = 1
+            call.func(*call.args, **call.kw)
+            ran = True
+        return ran
 
     # TCP
 
@@ -129,10 +162,16 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
     def addReader(self, reader: IReadDescriptor) -> None:
         """Poll ``reader``'s socket for reading."""
         self._readers[reader] = None
+        self.wake(reader)
 
     def addWriter(self, writer: IWriteDescriptor) -> None:
         """Poll ``writer``'s socket for writing."""
         self._writers[writer] = None
+        self.wake(writer)
+
+    def wake(self, selectable: Any) -> None:
+        """Poll ``selectable`` on the next round: its socket may be ready."""
+        self._woken[selectable] = None
 
     def removeReader(self, reader: IReadDescriptor) -> None:
         """Stop polling ``reader``."""
@@ -158,10 +197,19 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         return list(self._writers)
 
     def poll(self) -> bool:
-        """Let each descriptor whose socket is ready read or write once; return whether any did."""
+        """Let each descriptor whose socket is ready read or write once; return whether any did.
+
+        Only descriptors whose sockets may be ready are looked at: those the
+        kernel touched or that were added since the last round, and those that
+        read or wrote in it (a socket stays ready until drained, as epoll's
+        level-triggered readiness does).
+        """
+        woken, self._woken = self._woken, {}
         moved = False
-        for selectable in list(dict.fromkeys([*self._readers, *self._writers])):
-            moved = self._serve(selectable) or moved
+        for selectable in woken:
+            if self._serve(selectable):
+                moved = True
+                self._woken[selectable] = None
         return moved
 
     def _serve(self, selectable: Any) -> bool:

@@ -101,11 +101,16 @@ class Listening:
         def bind(self, address: tuple[Any, ...]) -> None:
             """Bind to an address."""
 
+        def touch(self) -> None:
+            """The socket may have become ready."""
+
     def listen(self, backlog: int) -> None:
         """Take connections: SYNs to this address are answered by the kernel from now on."""
         if not self._owns_port:
             self.bind((self._host, 0))
-        self._listener = Listener(self.kernel, self._host, self._port, backlog, self._inherit)
+        self._listener = Listener(
+            self.kernel, self._host, self._port, backlog, self._inherit, self.touch
+        )
         self.kernel.listen(self._host, self._port, self._listener)
 
     def _inherit(self, endpoint: Endpoint) -> None:
@@ -275,6 +280,12 @@ class KernelSocket(Options, Listening):
             self.kernel.unbind(self._host, self._port)
 
     # readiness, as the reactor polls it
+
+    def touch(self) -> None:
+        """The socket may have become ready: its transport's reactor polls it on its next round."""
+        transport = self.transport
+        if transport is not None:
+            transport.reactor.wake(transport)
 
     def readable(self) -> bool:
         """Whether a read (or an accept) would not block."""
