@@ -50,6 +50,8 @@ class Endpoint(Stream, Handshake):
         self.target: tuple[str, int] | None = None
         self.socket: Any = None
         """The socket the application holds for this side, once it has one."""
+        self.stalled = False
+        """Whether the connection is to be held as its handshake ends (a stall)."""
         self.options: dict[tuple[int, int], Any] = {}
         """Socket options set before there was a socket (those of the listening socket)."""
         self.lane = Lane()
@@ -117,7 +119,7 @@ class Endpoint(Stream, Handshake):
         if self.socket is not None:
             self.socket.touch()
 
-    def _send(self, host: str, arrive: Any, what: str) -> bool:
+    def _send(self, host: str, arrive: Any, what: str, size: int = 0) -> bool:
         connection = self.connection
         return self.kernel.carry(
             self.host,
@@ -126,4 +128,5 @@ class Endpoint(Stream, Handshake):
             what,
             held=lambda: connection is not None and connection.held,
             lane=self.lane,
+            size=size,
         )

@@ -49,3 +49,19 @@ class NetworkFaults:
     def fragment(self, sizes: Sequence[int] | None = None, seed: int | None = None) -> None:
         """Send later writes in segments of ``sizes`` (the last repeated), or cut by ``seed``."""
         self.links.fragment(sizes, seed)
+
+    def set_bandwidth(self, host: str, other: str, bytes_per_second: float | None) -> None:
+        """Let at most ``bytes_per_second`` cross between two hosts, each way (None: no limit).
+
+        Each segment leaves after the one before it has gone through, so a
+        fault can cut one write in the middle.
+        """
+        self.links.set_bandwidth(host, other, bytes_per_second)
+
+    def stall(self, host: str, port: int | None = None) -> None:
+        """Hold the next connection made to ``host`` (``port``, or any) as its handshake ends.
+
+        A stall before the first byte: the client is connected, but nothing
+        moves until the connection (then in C{network.connections}) is released.
+        """
+        self.links.stall(host, port)

@@ -26,6 +26,7 @@ class Handshake:
     target: tuple[str, int] | None
     connection: Any
     listener: Any
+    stalled: bool
     _timer: KernelEvent | None
     _tries: int
 
@@ -113,9 +114,20 @@ class Handshake:
             self.answer()
 
     def handshake_acked(self, client: Any) -> None:
-        """The client's ACK arrived: the connection waits to be accepted."""
+        """The client's ACK arrived: the connection waits to be accepted (or stalls)."""
+        if self.state == HALF_OPEN and self._stall():
+            return
         if self.state == HALF_OPEN:
             self.listener.complete(self)
+
+    def _stall(self) -> bool:
+        """Hold the connection now, if it is to stall: nothing more moves until released."""
+        if not self.stalled:
+            return False
+        self.stalled = False
+        if self.connection is not None:
+            self.connection.hold()
+        return True
 
     def established(self) -> None:
         """The listener queued this side for its application to accept."""

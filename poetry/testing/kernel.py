@@ -150,18 +150,21 @@ class Kernel:
         what: str,
         held: Callable[[], bool] = lambda: False,
         lane: Lane | None = None,
+        size: int = 0,
     ) -> bool:
         """Send a packet from host ``source`` to ``destination``; ``arrive`` runs when it lands.
 
         The packet is lost (``arrive`` never runs; return False) if the link is
         cut, or ``held`` says so, when it leaves or when it would arrive.
-        Packets sent in one ``lane`` (a socket's) arrive in the order they left.
+        Packets sent in one ``lane`` (a socket's) arrive in the order they left,
+        each after the bandwidth lets its ``size`` bytes through.
         """
         if held() or not self.links.passes(source, destination):
             return False
         time = self.now + self.links.latency(source, destination)
         if lane is not None:
-            time = lane.time = max(time, lane.time)
+            time = max(time, lane.time) + self.links.transmission(source, destination, size)
+            lane.time = time
 
         def land() -> None:
             if not held() and self.links.passes(source, destination):

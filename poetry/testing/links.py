@@ -27,6 +27,8 @@ class Links:
         self._latency: dict[frozenset[str], float] = {}
         self._refused: set[Door] = set()
         self._swallowed: set[Door] = set()
+        self._stalls: list[Door] = []
+        self._bandwidth: dict[frozenset[str], float] = {}
         self._segmenter: Callable[[bytes], list[bytes]] = _whole
         self._random = random.Random()  # seeded by fragment(seed=...) before any use
 
@@ -58,6 +60,21 @@ class Links:
         """Seconds a packet takes from ``source`` to ``destination``."""
         return self._latency.get(frozenset((source, destination)), 0.0)
 
+    def set_bandwidth(self, host: str, other: str, bytes_per_second: float | None) -> None:
+        """Let at most ``bytes_per_second`` cross between two hosts, each way (None: no limit)."""
+        key = frozenset((normalised(host), normalised(other)))
+        if bytes_per_second is None:
+            self._bandwidth.pop(key, None)
+        elif bytes_per_second <= 0:
+            raise ValueError(f"bandwidth must be positive: {bytes_per_second!r}")
+        else:
+            self._bandwidth[key] = bytes_per_second
+
+    def transmission(self, source: str, destination: str, size: int) -> float:
+        """Seconds ``size`` bytes take to leave ``source`` for ``destination`` (the bandwidth's)."""
+        bandwidth = self._bandwidth.get(frozenset((source, destination)))
+        return size / bandwidth if bandwidth else 0.0
+
     # address faults
 
     def refuse(self, host: str, port: int | None) -> None:
@@ -73,6 +90,22 @@ class Links:
         door = (normalised(host), port)
         self._refused.discard(door)
         self._swallowed.discard(door)
+
+    def stall(self, host: str, port: int | None) -> None:
+        """Hold the next connection made to ``host`` (``port``, or any) as its handshake ends.
+
+        The client is connected in its own eyes; the server's side is not, and
+        nothing moves either way until the connection is released.
+        """
+        self._stalls.append((normalised(host), port))
+
+    def stalls(self, host: str, port: int) -> bool:
+        """Whether a connection to ``host``:``port`` is to be held (the stall is then used up)."""
+        for door in ((host, port), (host, None)):
+            if door in self._stalls:
+                self._stalls.remove(door)
+                return True
+        return False
 
     def refuses(self, host: str, port: int) -> bool:
         """Whether new connections to ``host``:``port`` are refused."""

@@ -46,6 +46,7 @@ class Listener:
         server = Endpoint(self.kernel, client.target[0], self.port)
         server.peer, server.state, server.listener = client, HALF_OPEN, self
         server.connection = client.connection
+        server.stalled = self.kernel.links.stalls(server.host, self.port)
         if server.connection is not None:
             server.connection.answered(server)
         self._prepare(server)

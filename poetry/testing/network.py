@@ -21,6 +21,7 @@ from poetry.testing.faults import NetworkFaults
 from poetry.testing.kernel import Kernel, KernelSettings
 from poetry.testing.links import Links
 from poetry.testing.names import HostsTable
+from poetry.testing.ordering import Order
 from poetry.testing.processes import SimulatedProcess
 from poetry.testing.reactor import NetworkReactor
 from poetry.testing.records import ConnectionAttempt, MemoryConnection
@@ -94,6 +95,8 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
         self.attempts: list[ConnectionAttempt] = []
         """Every connection attempt so far, in order, with its outcome."""
         self._now = 0.0
+        self.order = Order()
+        """How events due at the same instant are ordered (L{shuffle})."""
         self.kernel = Kernel(self.settings, self.links, lambda: self._now)
         self.kernel.connection_made = self._record
         self._connections: list[MemoryConnection] = []
@@ -106,7 +109,14 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
     def process(self, name: str, address: str | None = None) -> SimulatedProcess:
         """Start a process called ``name`` on the host ``address`` (default: localhost)."""
         made = SimulatedProcess(
-            name, address, self.kernel, self.hosts, self.attempts, self.advance, self._now
+            name,
+            address,
+            self.kernel,
+            self.hosts,
+            self.attempts,
+            self.advance,
+            self._now,
+            self.order,
         )
         self._processes.append(made)
         return made
@@ -159,9 +169,9 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
         """
         for _ in range(MAX_ROUNDS):
             moved = self.kernel.timeline.run_due(self._now)
-            for process in self._alive():
+            for process in self.order.arrange(self._alive()):
                 moved = process.reactor.run_due() or moved
-            for process in self._alive():
+            for process in self.order.arrange(self._alive()):
                 moved = process.reactor.poll() or moved
             if not moved:
                 return
@@ -203,10 +213,20 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
         due += [process.reactor.next_call() for process in self._alive()]
         return min((t for t in due if t is not None), default=None)
 
+    def shuffle(self, seed: int | None) -> None:
+        """Order events due at the same instant at random from ``seed`` (None: as added).
+
+        The timers of a process due at the same time, the processes within a
+        round, and the sockets ready in a round are taken in an order drawn
+        from ``seed`` (a real reactor promises no order); each connection's
+        packets stay in order.
+        """
+        self.order.shuffle(seed)
+
     def _set_time(self, time: float) -> None:
         self._now = time
         for process in self._alive():
-            process.reactor.rightNow = time
+            process.reactor.rightNow = time + process.reactor.offset
 
     def _alive(self) -> list[SimulatedProcess]:
         return [process for process in self._processes if process.alive]

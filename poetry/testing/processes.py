@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from poetry.testing.kernel import Kernel
 from poetry.testing.names import HostsTable, normalised
+from poetry.testing.ordering import Order
 from poetry.testing.reactor import NetworkReactor
 from poetry.testing.records import ConnectionAttempt
 from poetry.testing.sockets import KernelSocket
@@ -36,12 +37,13 @@ class SimulatedProcess:
         attempts: list[ConnectionAttempt],
         move: Callable[[float], None],
         now: float,
+        order: Order,
     ) -> None:
         self.name = name
         self.address = normalised(address) if address is not None else None
         self.alive = True
         self._sockets: dict[KernelSocket, None] = {}
-        self.reactor = NetworkReactor(kernel, hosts, self, attempts, move)
+        self.reactor = NetworkReactor(kernel, hosts, self, attempts, move, order)
         self.reactor.rightNow = now
 
     def __repr__(self) -> str:
@@ -62,6 +64,16 @@ class SimulatedProcess:
     def forget(self, sock: KernelSocket) -> None:
         """``sock`` is closed."""
         self._sockets.pop(sock, None)
+
+    def step_clock(self, seconds: float) -> None:
+        """Step this process's wall clock by ``seconds`` (back, if negative), as NTP may.
+
+        Twisted's reactor reads the wall clock: a timer set before the step
+        fires that much later (or sooner), on the network's clock. Other
+        processes, and the kernel's own timers, are not moved.
+        """
+        self.reactor.offset += seconds
+        self.reactor.rightNow += seconds
 
     def crash(self) -> None:
         """The process dies now (SIGKILL): nothing more runs; its kernel closes its sockets."""

@@ -29,6 +29,7 @@ from twisted.python import log
 
 from poetry.testing.kernel import Kernel
 from poetry.testing.names import HostsResolver, HostsTable, is_ip, is_ipv6, normalised
+from poetry.testing.ordering import Order
 from poetry.testing.records import ConnectionAttempt
 from poetry.testing.sockets import KernelSocket, Owner
 from poetry.testing.twisted_tcp import MemoryConnector, MemoryPort
@@ -51,9 +52,12 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         owner: Owner,
         attempts: list[ConnectionAttempt],
         move: Callable[[float], None],
+        order: Order,
     ) -> None:
         super().__init__()
-        self.kernel, self.owner = kernel, owner
+        self.kernel, self.owner, self._order = kernel, owner, order
+        self.offset = 0.0
+        """How far this process's clock is ahead of the network's (behind, if negative)."""
         self._hosts, self._attempts, self._move = hosts, attempts, move
         self._readers: dict[Any, None] = {}
         self._writers: dict[Any, None] = {}
@@ -95,14 +99,20 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         self.calls.sort(key=DelayedCall.getTime)
 
     def next_call(self) -> float | None:
-        """When the earliest timer is due, if any."""
-        return self.calls[0].getTime() if self.calls else None
+        """When the earliest timer is due, on the network's clock, if any."""
+        return self.calls[0].getTime() - self.offset if self.calls else None
 
     def run_due(self) -> bool:
-        """Run the timers due now (those they schedule for now too); return whether any ran."""
+        """Run the timers due now (those they schedule for now too); return whether any ran.
+
+        Timers due at the same time run in the network's order for ties.
+        """
         ran = False
         while self.calls and self.calls[0].getTime() <= self.rightNow:
-            call = self.calls.pop(0)
+            first = self.calls[0].getTime()
+            ties = [call for call in self.calls if call.getTime() == first]
+            call = self._order.pick(ties)
+            self.calls.remove(call)
             call.called = 1
             call.func(*call.args, **call.kw)
             ran = True
@@ -206,7 +216,7 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         """
         woken, self._woken = self._woken, {}
         moved = False
-        for selectable in woken:
+        for selectable in self._order.arrange(list(woken)):
             if self._serve(selectable):
                 moved = True
                 self._woken[selectable] = None

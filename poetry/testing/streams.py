@@ -41,11 +41,13 @@ class Stream:
             """Whether nothing is left of this side in its kernel."""
             ...
 
-        def _send(self, host: str, arrive: Any, what: str) -> bool: ...
+        def _send(self, host: str, arrive: Any, what: str, size: int = 0) -> bool: ...
 
         def _close_with(self, error: int | None) -> None: ...
 
         def _changed(self) -> None: ...
+
+        def _stall(self) -> bool: ...
 
         def reset(self) -> None:
             """Send an RST now."""
@@ -83,11 +85,14 @@ class Stream:
         peer = self.peer
         assert peer is not None
         what = "FIN" if fin else f"{len(data)} bytes"
-        self._send(peer.host, lambda: peer.segment_arrived(self, sequence, data, fin), what)
+        arrive = lambda: peer.segment_arrived(self, sequence, data, fin)  # noqa: E731
+        self._send(peer.host, arrive, what, len(data))
 
     def segment_arrived(self, sender: Any, sequence: int, data: bytes, fin: bool) -> None:
         """Bytes (or a FIN) from the peer: queue them, acknowledge, or answer with an RST."""
         if self.state == HALF_OPEN:
+            if self._stall():
+                return
             self.listener.complete(self)
             if self.state == HALF_OPEN:
                 return  # the accept queue is full: the peer sends again

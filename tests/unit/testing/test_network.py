@@ -13,6 +13,7 @@ from twisted.internet.defer import CancelledError, TimeoutError
 from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
 from twisted.internet.error import (
     CannotListenError,
+    ConnectionDone,
     ConnectionRefusedError,
     DNSLookupError,
 )
@@ -408,3 +409,40 @@ class DeprecatedTests(SimulatedNetworkTestCase):
             poetry.testing.transport.MemoryTransport  # noqa: B018 (the old module's name)
         self.assertEqual([w.category for w in caught], [DeprecationWarning] * 6)
         self.assertRaises(AttributeError, getattr, poetry.testing, "NoSuchName")
+
+
+class StallAndBandwidthTests(SimulatedNetworkTestCase):
+    """A connection can stall as it is made; a slow link lets a fault cut one write."""
+
+    def test_stall_before_the_first_byte(self) -> None:
+        """A stalled connection is made for the client, and nothing moves until its release."""
+        self.serve(PoetryServerFactory(POEM))
+        self.network.stall(SERVER_HOST, PORT)
+        client = RecordingProtocol()
+        self.connect(client)
+        self.network.advance(5)
+        [connection] = self.network.connections
+        self.assertIsNotNone(connection.opened)
+        self.assertIsNone(connection.server)  # never accepted: the handshake is stalled
+        self.assertEqual(client.events, [])
+        connection.release()
+        self.network.advance(3)  # the server's SYN-ACK retry, at 7 s
+        self.assertEqual(client.events, [("data", POEM), ("lost", ConnectionDone)])
+
+    def test_partition_cuts_a_write_on_a_slow_link(self) -> None:
+        """On a slow link, a partition that begins mid-write lets only its first segments through."""
+        self.network.set_bandwidth(SERVER_HOST, CLIENT_HOST, 100)  # 100 bytes a second
+        self.network.fragment(sizes=[10])
+        server, client = Protocol(), RecordingProtocol()
+        self.pair(server, client)
+        server.transport.write(b"x" * 50)
+        self.network.advance(0.25)  # two segments of 10 bytes have arrived
+        self.network.partition(SERVER_HOST, CLIENT_HOST)
+        self.network.advance(0.5)
+        self.assertEqual(b"".join(e[1] for e in client.events), b"x" * 20)  # type: ignore[misc]
+        self.network.heal(SERVER_HOST, CLIENT_HOST)
+        self.network.advance(2)
+        self.assertEqual(b"".join(e[1] for e in client.events), b"x" * 50)  # type: ignore[misc]
+        self.assertRaises(ValueError, self.network.set_bandwidth, "a", "b", 0)
+        self.network.set_bandwidth(SERVER_HOST, CLIENT_HOST, None)
+        self.leave()

@@ -172,3 +172,27 @@ class ManyTimersTests(SimulatedTestCase):
         self.assertEqual(self.server.reactor.getDelayedCalls(), [])
         self.network.advance(10)
         self.assertEqual(fired, [])
+
+
+class ClockStepTests(SimulatedTestCase):
+    """A process's wall clock can be stepped, as NTP steps it; Twisted's timers follow it."""
+
+    def test_step_back_delays_timers(self) -> None:
+        """A timer set before the clock steps back 10 s fires 10 s later, on the network's clock."""
+        fired: list[float] = []
+        self.server.reactor.callLater(1, lambda: fired.append(self.network.now))
+        self.server.step_clock(-10)
+        self.assertEqual(self.server.reactor.seconds(), -10.0)
+        self.network.advance(10.9)
+        self.assertEqual(fired, [])
+        self.network.advance(0.1)
+        self.assertEqual(fired, [11.0])
+
+    def test_step_forward_brings_timers_in(self) -> None:
+        """A step forward fires a timer at once if its time has come."""
+        fired: list[float] = []
+        self.server.reactor.callLater(5, lambda: fired.append(self.network.now))
+        self.server.step_clock(5)
+        self.network.flush()
+        self.assertEqual(fired, [0.0])
+        self.assertEqual(self.client.reactor.seconds(), 0.0)  # other processes keep their time
