@@ -430,7 +430,7 @@ class StallAndBandwidthTests(SimulatedNetworkTestCase):
         self.assertEqual(client.events, [("data", POEM), ("lost", ConnectionDone)])
 
     def test_partition_cuts_a_write_on_a_slow_link(self) -> None:
-        """On a slow link, a partition that begins mid-write lets only its first segments through."""
+        """On a slow link, a partition begun mid-write lets only its first segments through."""
         self.network.set_bandwidth(SERVER_HOST, CLIENT_HOST, 100)  # 100 bytes a second
         self.network.fragment(sizes=[10])
         server, client = Protocol(), RecordingProtocol()
