@@ -126,12 +126,12 @@ async def outcomes(clients: list[Client], poem: bytes) -> list[str]:
 
 
 async def stopped_listening(port: int) -> None:
-    """Wait until nothing listens on ``port``: a connect is refused.
+    """Wait until nothing listens on ``port`` (a connect is refused), for at most 5 s.
 
     A connect made before that is reset at once (the server may see a client
-    gone early).
+    gone early). The bound: a port freed may be taken by another listener.
     """
-    while True:
+    for _ in range(500):
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             if probe.connect_ex(("127.0.0.1", port)) == errno.ECONNREFUSED:
