@@ -26,7 +26,7 @@ class NetworkFaults:
         self.links.swallow(host, port)
 
     def restore(self, host: str, port: int | None = None) -> None:
-        """Undo L{refuse} and L{black_hole} for ``host`` (and ``port``)."""
+        """Undo L{refuse}, L{black_hole} and L{stall} for ``host`` (and ``port``)."""
         self.links.restore(host, port)
 
     def partition(self, host: str, other: str, both_ways: bool = True) -> None:

@@ -86,10 +86,11 @@ class Links:
         self._swallowed.add((normalised(host), port))
 
     def restore(self, host: str, port: int | None) -> None:
-        """Undo L{refuse} and L{swallow} for ``host`` and ``port``."""
+        """Undo L{refuse}, L{swallow} and L{stall} for ``host`` and ``port``."""
         door = (normalised(host), port)
         self._refused.discard(door)
         self._swallowed.discard(door)
+        self._stalls = [stall for stall in self._stalls if stall != door]
 
     def stall(self, host: str, port: int | None) -> None:
         """Hold the next connection made to ``host`` (``port``, or any) as its handshake ends.
@@ -143,7 +144,8 @@ class Links:
         """Cut ``data`` at up to three random points drawn from the seeded generator."""
         if len(data) < 2:
             return [data]
-        cuts = sorted(self._random.sample(range(1, len(data)), self._random.randint(0, 3)))
+        count = min(self._random.randint(0, 3), len(data) - 1)
+        cuts = sorted(self._random.sample(range(1, len(data)), count))
         edges = [0, *cuts, len(data)]
         return [data[a:b] for a, b in zip(edges, edges[1:], strict=False)]
 

@@ -148,6 +148,11 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
         return [c for c in self._connections if c.opened is not None and not c.closed]
 
     @property
+    def every_connection(self) -> list[MemoryConnection]:
+        """Every connection made (or being made), closed ones too, in the order they began."""
+        return list(self._connections)
+
+    @property
     def open_connections(self) -> int:
         """How many connections are made and not yet closed on both sides."""
         return len(self.connections)

@@ -13,7 +13,6 @@ import errno
 import os
 import socket
 import struct
-from itertools import count
 from typing import TYPE_CHECKING, Any, Protocol
 
 from poetry.testing.endpoints import CONNECTING, OPEN, Endpoint
@@ -27,7 +26,19 @@ ORDINARY_LINGER = struct.pack("ii", 0, 0)
 RESET_LINGER = struct.pack("ii", 1, 0)
 """C{SO_LINGER} on with no time: a closed socket sends a reset."""
 
-_descriptors = count(1000)
+_null: list[int] = []
+
+
+def _null_descriptor() -> int:
+    """A real descriptor (of the null device), opened once, for every simulated socket.
+
+    Some Twisted releases set close-on-exec on an accepted socket's
+    descriptor: that needs a descriptor the operating system knows. None of
+    them reads or writes it.
+    """
+    if not _null:
+        _null.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
+    return _null[0]
 
 
 class Owner(Protocol):
@@ -48,12 +59,11 @@ class Options:
     """A simulated socket's options (only C{SO_LINGER} changes what it does) and descriptor."""
 
     _options: dict[tuple[int, int], Any]
-    _descriptor: int
     _endpoint: Endpoint | None
 
     def fileno(self) -> int:
-        """A descriptor number of its own (no real descriptor is open)."""
-        return self._descriptor
+        """A real descriptor (of the null device, shared by every simulated socket)."""
+        return _null_descriptor()
 
     def setblocking(self, flag: bool) -> None:
         """Every simulated socket is non-blocking."""
@@ -146,7 +156,6 @@ class KernelSocket(Options, Listening):
         self._owns_port = False
         self._listener: Listener | None = None
         self._endpoint = endpoint
-        self._descriptor = next(_descriptors)
         self.closed = False
         if endpoint is not None:
             endpoint.socket = self
@@ -155,7 +164,7 @@ class KernelSocket(Options, Listening):
         owner.adopt(self)
 
     def __repr__(self) -> str:
-        return f"<KernelSocket {self._host}:{self._port} fd={self._descriptor}>"
+        return f"<KernelSocket {self._host}:{self._port}>"
 
     # addresses
 

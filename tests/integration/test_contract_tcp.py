@@ -11,7 +11,7 @@ from twisted.internet.interfaces import IListeningPort
 
 from poetry.core.address import Address
 from poetry.operations.graceful import GracefulServerService
-from poetry.testing.harnesses import close_like_exit
+from poetry.testing.kernel_harnesses import close_like_exit
 from poetry.testing.kits import TCPHarness, over_tcp
 from tests.support.contracts import PoetryContract
 from tests.support.sockets import refusing_port

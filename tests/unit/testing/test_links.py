@@ -97,6 +97,15 @@ class FragmentationTests(SimulatedTestCase):
         links.fragment(seed=1)
         self.assertEqual(links.segments(b"x"), [b"x"])
 
+    def test_short_writes_cut_at_most_between_bytes(self) -> None:
+        """A write of two or three bytes is cut at most between its bytes (found by the explorer)."""
+        links = Links()
+        links.fragment(seed=1)
+        for data in [b"ab", b"abc"] * 20:
+            pieces = links.segments(data)
+            self.assertEqual(b"".join(pieces), data)
+            self.assertTrue(all(pieces))
+
     def test_back_to_whole_writes(self) -> None:
         """Fragmenting with neither sizes nor seed goes back to whole writes; bad sizes refused."""
         self.network.fragment(sizes=[1])

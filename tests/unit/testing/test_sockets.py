@@ -441,3 +441,18 @@ class LatencyTests(SimulatedTestCase):
         self.assertEqual(read_all(client), (b"Tyger Tyger", "ECONNRESET"))
         client.close()
         self.network.advance(0.5)  # the client's acknowledgement, lost on a socket gone
+
+
+class DescriptorTests(SimulatedTestCase):
+    """A simulated socket has a real descriptor, of the null device, for Twisted to set flags on."""
+
+    def test_real_descriptor(self) -> None:
+        """The descriptor is one the operating system knows, the same for every socket."""
+        import fcntl
+
+        first = self.client.reactor.make_socket(socket.AF_INET)
+        second = self.server.reactor.make_socket(socket.AF_INET)
+        self.assertEqual(first.fileno(), second.fileno())
+        self.assertGreaterEqual(fcntl.fcntl(first.fileno(), fcntl.F_GETFD), 0)
+        first.close()
+        second.close()

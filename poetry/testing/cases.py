@@ -1,0 +1,41 @@
+"""How a kit becomes a test case: its name, and its checks.
+
+The name a case is assigned to (C{Name = in_memory(Kit)}) is its name, so
+that trial's printed id of a failure reruns it; where it is not assigned on
+one line, the caller gives it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+Check = Callable[[Any], Coroutine[Any, Any, None]]
+
+_ASSIGNED = re.compile(r"\s*(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)*(in_memory|over_tcp|in_namespaces)\(")
+
+
+def case_name(name: str | None, depth: int = 2) -> str:
+    """The test case's name: given, or the name its making is assigned to."""
+    if name is not None:
+        return name
+    frame = sys._getframe(depth)
+    context = inspect.getframeinfo(frame).code_context or [""]
+    assigned = _ASSIGNED.match(context[0])
+    if assigned is None:
+        raise TypeError(
+            "name the test case: assign it at module level (Name = in_memory(Kit)),"
+            " or pass name='Name'"
+        )
+    return assigned.group(1)
+
+
+def checks_of(kit: type) -> dict[str, Check]:
+    """The kit's checks by name, the most derived class's winning."""
+    found: dict[str, Check] = {}
+    for klass in reversed(kit.__mro__):
+        found.update((n, c) for n, c in vars(klass).items() if n.startswith("test_"))
+    return found

@@ -1,0 +1,147 @@
+"""Tests for L{poetry.testing.handshakes}: the opening of a connection, and its retries."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from tests.support.simulated import CLIENT_HOST, PORT, SERVER_HOST, SimulatedTestCase
+
+
+class ListenerRetryTests(SimulatedTestCase):
+    """A listener answers a SYN again, and gives up on a client that never completes."""
+
+    def test_lost_ack_completed_by_synack_retry(self) -> None:
+        """A client's lost ACK: it is connected; the listener's SYN-ACK retry gets another ACK.
+
+        With 0.1 s each way: the SYN arrives at 0.1 s, the SYN-ACK at 0.2 s,
+        and the ACK is lost; the SYN-ACK retry leaves at 1.1 s, and the ACK it
+        draws queues the connection at 1.3 s.
+        """
+        listening = self.server_socket()
+        self.network.set_latency(SERVER_HOST, CLIENT_HOST, 0.1)
+        connecting = self.client_socket()
+        self.network.advance(0.15)
+        self.network.partition(CLIENT_HOST, SERVER_HOST, both_ways=False)
+        self.network.advance(0.1)
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.EISCONN)
+        self.network.heal(CLIENT_HOST, SERVER_HOST)
+        self.network.advance(1.0)  # 1.25 s
+        self.assertFalse(listening.readable())
+        self.network.advance(0.05)  # 1.3 s
+        self.assertTrue(listening.readable())
+        self.leave()
+
+    def test_half_made_forgotten_after_its_retries(self) -> None:
+        """A handshake whose ACKs never arrive is forgotten after the listener's SYN-ACK retries."""
+        listening = self.server_socket()
+        self.network.stall(SERVER_HOST, PORT)
+        connecting = self.client_socket()
+        self.network.advance(70)  # SYN-ACKs at 1, 2, 4, 8, 16 and 32 s, all held
+        self.assertFalse(listening.readable())
+        [connection] = self.network.every_connection
+        connection.release()
+        connecting.send(b"too late")
+        self.network.advance(1)
+        self.assertEqual(self.assertRaises(OSError, connecting.recv, 1).errno, errno.ECONNRESET)
+        self.leave()
+
+    def test_duplicate_syn_answered_again(self) -> None:
+        """A SYN sent again (its SYN-ACK lost) is answered again, and the connection made."""
+        self.server_socket()
+        self.network.partition(SERVER_HOST, CLIENT_HOST, both_ways=False)  # SYN-ACKs lost
+        connecting = self.client_socket()
+        self.network.advance(0.5)
+        self.network.heal(SERVER_HOST, CLIENT_HOST)
+        self.network.advance(0.5)  # the client's SYN retry at 1 s
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.EISCONN)
+        self.leave()
+
+    def test_synack_to_a_client_that_gave_up_is_reset(self) -> None:
+        """A SYN-ACK that reaches a client which closed its socket is answered with a reset."""
+        listening = self.server_socket()
+        self.network.set_latency(SERVER_HOST, CLIENT_HOST, 0.1)
+        connecting = self.client_socket()
+        self.network.advance(0.15)  # the SYN has arrived; the SYN-ACK is on its way
+        connecting.close()
+        self.network.advance(1)
+        self.assertFalse(listening.readable())
+        self.assertEqual(self.network.pending(), [])
+        listening.close()
+
+    def test_data_completes_a_handshake_whose_ack_was_lost(self) -> None:
+        """Bytes from a client whose ACK was lost complete the handshake on arrival."""
+        listening = self.server_socket()
+        self.network.stall(SERVER_HOST, PORT)
+        connecting = self.client_socket()
+        self.network.flush()
+        [connection] = self.network.every_connection
+        connection.release()
+        connecting.send(b"request")  # no SYN-ACK retry yet: the data is what completes it
+        self.network.flush()
+        accepted, _ = listening.accept()
+        self.assertEqual(accepted.recv(100), b"request")
+        self.leave()
+
+
+class FullQueueTests(SimulatedTestCase):
+    """A full accept queue keeps a completed handshake waiting, its bytes with it."""
+
+    def test_bytes_wait_for_room(self) -> None:
+        """Bytes from a client whose handshake the full queue could not take are dropped for now.
+
+        Once there is room, the next try of the client's bytes completes it.
+        """
+        listening = self.server.reactor.make_socket(socket.AF_INET)
+        listening.bind((SERVER_HOST, PORT))
+        listening.listen(0)
+        first = self.client_socket()
+        second = self.client_socket()
+        self.network.flush()
+        second.send(b"me too")
+        self.network.flush()
+        accepted, _ = listening.accept()
+        self.assertFalse(listening.readable())
+        self.network.advance(0.5)  # the second client's retransmission of its bytes
+        other, _ = listening.accept()
+        self.assertEqual(other.recv(100), b"me too")
+        self.assertNotEqual(accepted.getpeername(), other.getpeername())
+        self.assertTrue(first.writable())
+        self.leave()
+
+
+class SocketErrorTests(SimulatedTestCase):
+    """A socket not (or no longer) connected says so, as a real one does."""
+
+    def test_unconnected(self) -> None:
+        """Before connecting, reads, writes, shutdowns and the peer's address are refused."""
+        sock = self.client.reactor.make_socket(socket.AF_INET)
+        for call in (lambda: sock.recv(1), lambda: sock.send(b"x"), sock.getpeername):
+            self.assertEqual(self.assertRaises(OSError, call).errno, errno.ENOTCONN)
+        self.assertEqual(
+            self.assertRaises(OSError, sock.shutdown, socket.SHUT_WR).errno, errno.ENOTCONN
+        )
+        self.assertFalse(sock.readable() or sock.writable())
+        self.assertIn("0.0.0.0", repr(sock))
+        sock.close()
+        sock.close()  # closing twice does nothing more
+
+    def test_connecting(self) -> None:
+        """While connecting, a send would block; the connect's failure is told once."""
+        connecting = self.client_socket()
+        self.assertRaises(BlockingIOError, connecting.send, b"x")
+        self.assertFalse(connecting.writable())
+        self.network.flush()  # refused: nothing listens
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.ECONNREFUSED)
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.ECONNABORTED)
+        connecting.close()
+
+    def test_read_shut(self) -> None:
+        """After shutting down its reading side, a socket reads the end at once."""
+        server, client = self.socket_pair()
+        client.shutdown(socket.SHUT_RD)
+        self.assertEqual(client.recv(10), b"")
+        self.assertTrue(client.readable())
+        client.close()
+        server.close()
+        self.network.flush()
