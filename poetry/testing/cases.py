@@ -33,6 +33,39 @@ def case_name(name: str | None, depth: int = 2) -> str:
     return assigned.group(1)
 
 
+def make_case(name: str, harness: type, kit: type, case: type) -> type:
+    """The test case of ``kit``'s checks on ``harness``, a ``case`` (trial's) called ``name``.
+
+    A kit's own attribute named as one of trial's (C{run}, C{setUp},
+    C{fail}, ...) would silently replace trial's, or be replaced by the
+    harness's: that is refused, naming the clash. Names the harness defines
+    are the harness's to give (a kit may declare them, as hooks).
+    """
+    clashes = sorted(_defined(kit, {*harness.__mro__, *case.__mro__}) & _defined(case))
+    if clashes:
+        raise TypeError(
+            f"{kit.__name__} defines {', '.join(clashes)}, which trial's test case uses:"
+            " rename them in the kit"
+        )
+    return type(name, (harness, kit, case), {})
+
+
+def _defined(klass: type, leaving_out: set[type] | None = None) -> set[str]:
+    """The names ``klass`` and its bases define, but dunders and those of ``leaving_out``.
+
+    C{object} is always left out; a kit may derive from the harness it runs
+    on, whose names are then its own.
+    """
+    left_out = {object} | (leaving_out or set())
+    return {
+        attribute
+        for base in klass.__mro__
+        if base not in left_out
+        for attribute in vars(base)
+        if not attribute.startswith("__")
+    }
+
+
 def checks_of(kit: type) -> dict[str, Check]:
     """The kit's checks by name, the most derived class's winning."""
     found: dict[str, Check] = {}

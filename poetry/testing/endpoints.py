@@ -56,7 +56,7 @@ class Endpoint(Stream, Handshake):
         """Socket options set before there was a socket (those of the listening socket)."""
         self.lane = Lane()
         self._timer: KernelEvent | None = None
-        self._tries = self._segments = 0
+        self._tries = self._segments = self._probes = 0
 
     @property
     def gone(self) -> bool:

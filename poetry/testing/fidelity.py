@@ -143,10 +143,10 @@ class Scripted(Protocol):
                 call.cancel()
 
 
-def slow(chunks: int, then: Any = "close") -> list[tuple[float, Any]]:
-    """The script of a slow server: ``chunks`` chunks L{PACE} apart, then ``then``."""
-    steps: list[tuple[float, Any]] = [(i * PACE, ("write", CHUNK)) for i in range(chunks)]
-    return [*steps, ((chunks - 1) * PACE, then)] if then else steps
+def slow(chunks: int, then: Any = "close", pace: float = PACE) -> list[tuple[float, Any]]:
+    """The script of a slow server: ``chunks`` chunks ``pace`` apart, then ``then``."""
+    steps: list[tuple[float, Any]] = [(round(i * pace, 6), ("write", CHUNK)) for i in range(chunks)]
+    return [*steps, ((chunks - 1) * pace, then)] if then else steps
 
 
 Scenario = Callable[[Harness], Awaitable[Seen]]
@@ -388,14 +388,18 @@ def _cells() -> list[Cell]:
     @cell(
         "partition to the server",
         "mid-poem",
-        Seen("clean", 5 * CHUNK, 0.8),
-        "A partition of the client's packets only: the poem arrives on time (only ACKs are lost).",
+        Seen("clean", 8 * CHUNK, 1.9),
+        "A partition of the client's packets only (its ACKs), from 0.2 s to 1.5 s, of a server"
+        " sending every 0.15 s: once its timeout passes (0.7 s), the server sends nothing new"
+        " until an ACK comes, at its try at 1.9 s.",
     )
     async def partition_to_server(h: Harness) -> Seen:
         def cut(port: IListeningPort, client: Watcher) -> Awaitable[None]:
             return h.partition("to_server")
 
-        return await observe(h, slow(5), [(0.3, cut), (1.0, at_once(h, "heal"))], seconds=2.5)
+        return await observe(
+            h, slow(8, pace=0.15), [(0.2, cut), (1.5, at_once(h, "heal"))], seconds=3
+        )
 
     @cell(
         "hold",

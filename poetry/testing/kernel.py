@@ -19,6 +19,10 @@ from typing import Any, Protocol
 from poetry.testing.links import Links
 from poetry.testing.names import is_ipv6
 from poetry.testing.timeline import KernelEvent, Timeline
+from poetry.testing.validation import seconds, whole
+
+_SIZES = ("receive_buffer", "send_buffer", "segment_size")
+"""The settings that are sizes in bytes: none can be zero."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,18 @@ class KernelSettings:
     syn_linear_timeouts: int = 4
     synack_retries: int = 5
     max_backlog: int = 4096
+
+    def __post_init__(self) -> None:
+        """Refuse settings no kernel could have (a zero buffer, a negative time or count)."""
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.type in (float, "float"):
+                seconds(value, field.name)
+            elif not whole(value) or value < (1 if field.name in _SIZES else 0):
+                least = "positive" if field.name in _SIZES else "not negative"
+                raise ValueError(f"{field.name} must be a whole number, {least}: {value!r}")
+        if self.rto_min > self.rto_max:
+            raise ValueError(f"rto_min ({self.rto_min}) is more than rto_max ({self.rto_max})")
 
     @classmethod
     def from_host(cls, sysctl: Path = Path("/proc/sys/net")) -> KernelSettings:

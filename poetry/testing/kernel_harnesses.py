@@ -45,6 +45,8 @@ class RealKernelHarness(Harness):
 
         self.reactor = self.server_reactor = reactor
         self._served: list[IProtocol] = []
+        self._clients: list[IProtocol] = []
+        self._attempts: list[Deferred[Any]] = []
         self._ports: list[IListeningPort] = []
         self._finishing: list[tuple[Callable[..., object], tuple[Any, ...], dict[str, Any]]] = []
         super().addCleanup(self.finish)
@@ -54,14 +56,33 @@ class RealKernelHarness(Harness):
         self._finishing.append((f, args, kwargs))
 
     def finish(self) -> Deferred[None]:
-        """Undo what the check set up, the last first, waiting for each undoing."""
+        """Undo what the check set up, the last first, waiting for each undoing.
+
+        A check that ended early (skipped, or failed half way) may leave
+        connections open or being made: they are aborted, so that the next
+        check starts on a clean reactor.
+        """
 
         async def undo() -> None:
             while self._finishing:
                 f, args, kwargs = self._finishing.pop()
                 await maybeDeferred(f, *args, **kwargs)
+            for attempt in self._attempts:
+                attempt.addErrback(lambda _: None).cancel()
+            for protocol in self._clients + self._served:
+                transport = getattr(protocol, "transport", None)
+                if transport is not None and getattr(transport, "connected", False):
+                    transport.abortConnection()
+            await self.elapse(0)  # the aborts end on the reactor's next turn
 
         return Deferred.fromCoroutine(undo())
+
+    def start_connecting(self, port: IListeningPort, protocol: IProtocol) -> Deferred[Any]:
+        """Start connecting ``protocol`` to ``port``, to be aborted at the end if still open."""
+        self._clients.append(protocol)
+        attempt = super().start_connecting(port, protocol)
+        self._attempts.append(attempt)
+        return attempt
 
     def serve(
         self, factory: IProtocolFactory, listen: Callable[[IProtocolFactory], IListeningPort]

@@ -16,7 +16,7 @@ from twisted.internet.defer import Deferred, DeferredList
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
-from poetry.testing.cases import Check, case_name, checks_of
+from poetry.testing.cases import Check, case_name, checks_of, make_case
 from poetry.testing.kernel_harnesses import NamespaceHarness, RealKernelHarness, TCPHarness
 
 
@@ -30,7 +30,7 @@ def over_tcp(
 
     Assign it to a name at module level of an integration-tier test module.
     """
-    case = type(case_name(name), (harness, kit, TestCase), {})
+    case = make_case(case_name(name), harness, kit, TestCase)
     if concurrent:
         _run_together(case, checks_of(kit))
     case.__module__ = sys._getframe(1).f_globals["__name__"]
@@ -48,7 +48,7 @@ def in_namespaces(
     Needs root (it skips, saying why, otherwise). Assign it to a name at
     module level of an integration-tier test module.
     """
-    case = type(case_name(name), (harness, kit, TestCase), {})
+    case = make_case(case_name(name), harness, kit, TestCase)
     if concurrent:
         _run_together(case, checks_of(kit))
     case.__module__ = sys._getframe(1).f_globals["__name__"]

@@ -36,7 +36,7 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.testing.cases import Check, case_name, checks_of
+from poetry.testing.cases import Check, case_name, checks_of, make_case
 from poetry.testing.checks import (
     PoetryClientChecks,
     PoetryServerChecks,
@@ -87,7 +87,7 @@ def in_memory(
 
     Assign it to a name at module level of a unit-tier test module.
     """
-    case = type(case_name(name), (harness, kit, SynchronousTestCase), {})
+    case = make_case(case_name(name), harness, kit, SynchronousTestCase)
     for attribute, check in checks_of(kit).items():
         setattr(case, attribute, driven(check))
     case.__module__ = sys._getframe(1).f_globals["__name__"]

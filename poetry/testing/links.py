@@ -10,13 +10,20 @@ one port or to all, and neither touches connections already made.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 
-from poetry.testing.names import normalised
+from poetry.testing.validation import ip_host, port_or_every, whole
+from poetry.testing.validation import seconds as checked_seconds
 
 Door = tuple[str, int | None]
 """An address fault's scope: a host, and one port of it or (None) all."""
+
+
+def _door(address: str, port: int | None) -> Door:
+    """An address fault's scope, checked: an IP address and a port (or None, every port)."""
+    return ip_host(address), port_or_every(port)
 
 
 class Links:
@@ -36,14 +43,16 @@ class Links:
 
     def cut(self, source: str, destination: str, both_ways: bool = True) -> None:
         """Drop packets from ``source`` to ``destination`` (and back, unless one way)."""
-        source, destination = normalised(source), normalised(destination)
+        if not isinstance(both_ways, bool):
+            raise TypeError(f"both_ways is True or False, not {both_ways!r}")
+        source, destination = ip_host(source), ip_host(destination)
         self._cut.add((source, destination))
         if both_ways:
             self._cut.add((destination, source))
 
     def mend(self, source: str, destination: str) -> None:
         """Let packets between the two hosts through again, both ways."""
-        source, destination = normalised(source), normalised(destination)
+        source, destination = ip_host(source), ip_host(destination)
         self._cut -= {(source, destination), (destination, source)}
 
     def passes(self, source: str, destination: str) -> bool:
@@ -52,9 +61,8 @@ class Links:
 
     def set_latency(self, host: str, other: str, seconds: float) -> None:
         """Make packets between two hosts take ``seconds`` each way."""
-        if seconds < 0:
-            raise ValueError(f"latency cannot be negative: {seconds!r}")
-        self._latency[frozenset((normalised(host), normalised(other)))] = seconds
+        delay = checked_seconds(seconds, "latency")
+        self._latency[frozenset((ip_host(host), ip_host(other)))] = delay
 
     def latency(self, source: str, destination: str) -> float:
         """Seconds a packet takes from ``source`` to ``destination``."""
@@ -62,10 +70,10 @@ class Links:
 
     def set_bandwidth(self, host: str, other: str, bytes_per_second: float | None) -> None:
         """Let at most ``bytes_per_second`` cross between two hosts, each way (None: no limit)."""
-        key = frozenset((normalised(host), normalised(other)))
+        key = frozenset((ip_host(host), ip_host(other)))
         if bytes_per_second is None:
             self._bandwidth.pop(key, None)
-        elif bytes_per_second <= 0:
+        elif not math.isfinite(bytes_per_second) or bytes_per_second <= 0:
             raise ValueError(f"bandwidth must be positive: {bytes_per_second!r}")
         else:
             self._bandwidth[key] = bytes_per_second
@@ -79,18 +87,18 @@ class Links:
 
     def refuse(self, host: str, port: int | None) -> None:
         """Answer new connections to ``host`` (``port``, or any) with a reset."""
-        self._refused.add((normalised(host), port))
+        self._refused.add(_door(host, port))
 
     def swallow(self, host: str, port: int | None) -> None:
         """Drop new connections' SYNs to ``host`` (``port``, or any): a black hole."""
-        self._swallowed.add((normalised(host), port))
+        self._swallowed.add(_door(host, port))
 
     def restore(self, host: str, port: int | None) -> None:
         """Undo L{refuse}, L{swallow} and L{stall} for ``host`` and ``port``."""
-        door = (normalised(host), port)
-        self._refused.discard(door)
-        self._swallowed.discard(door)
-        self._stalls = [stall for stall in self._stalls if stall != door]
+        scope = _door(host, port)
+        self._refused.discard(scope)
+        self._swallowed.discard(scope)
+        self._stalls = [stall for stall in self._stalls if stall != scope]
 
     def stall(self, host: str, port: int | None) -> None:
         """Hold the next connection made to ``host`` (``port``, or any) as its handshake ends.
@@ -98,13 +106,13 @@ class Links:
         The client is connected in its own eyes; the server's side is not, and
         nothing moves either way until the connection is released.
         """
-        self._stalls.append((normalised(host), port))
+        self._stalls.append(_door(host, port))
 
     def stalls(self, host: str, port: int) -> bool:
         """Whether a connection to ``host``:``port`` is to be held (the stall is then used up)."""
-        for door in ((host, port), (host, None)):
-            if door in self._stalls:
-                self._stalls.remove(door)
+        for scope in ((host, port), (host, None)):
+            if scope in self._stalls:
+                self._stalls.remove(scope)
                 return True
         return False
 
@@ -125,12 +133,16 @@ class Links:
         seed gives the same segments. With neither, a transmission is cut only
         at the kernel's segment size.
         """
+        if sizes is not None and seed is not None:
+            raise ValueError("fragment by sizes or by a seed, not both")
         if sizes is not None:
-            if not sizes or min(sizes) < 1:
-                raise ValueError(f"segment sizes must be positive, got {sizes!r}")
+            if not sizes or not all(whole(size) and size >= 1 for size in sizes):
+                raise ValueError(f"segment sizes must be positive whole numbers, got {sizes!r}")
             chosen = list(sizes)
             self._segmenter = lambda data: _cut(data, chosen)
         elif seed is not None:
+            if not whole(seed):
+                raise ValueError(f"a fragmentation seed is a whole number, not {seed!r}")
             self._random.seed(seed)
             self._segmenter = self._random_cut
         else:

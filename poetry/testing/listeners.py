@@ -55,11 +55,17 @@ class Listener:
 
     @property
     def _full(self) -> bool:
-        return len(self._queue) > self.backlog
+        """Whether a new SYN finds no room: the queue and the handshakes under way past the backlog.
+
+        On Linux each handshake over loopback or a LAN completes within its
+        connect, so the next SYN finds it queued: as measured, a listener that
+        does not accept takes the backlog and one more, and drops the SYNs after.
+        """
+        return len(self._queue) + len(self._half_open) > self.backlog
 
     def complete(self, server: Endpoint) -> None:
         """The handshake of ``server`` completed: queue it to be accepted (room permitting)."""
-        if self._full or server.peer not in self._half_open:
+        if len(self._queue) > self.backlog or server.peer not in self._half_open:
             return
         del self._half_open[server.peer]
         server.established()

@@ -27,6 +27,8 @@ from poetry.testing.reactor import NetworkReactor
 from poetry.testing.records import ConnectionAttempt, MemoryConnection
 from poetry.testing.timeline import KernelEvent
 from poetry.testing.twisted_tcp import MemoryPort
+from poetry.testing.validation import ip_host
+from poetry.testing.validation import seconds as checked_seconds
 
 MAX_ROUNDS = 10_000
 """How many rounds of moving bytes ``flush`` allows before giving up."""
@@ -86,6 +88,8 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
     """
 
     def __init__(self, settings: KernelSettings | None = None) -> None:
+        if settings is not None and not isinstance(settings, KernelSettings):
+            raise TypeError(f"settings is a KernelSettings, not {settings!r}")
         self.settings = settings if settings is not None else KernelSettings()
         """How the simulated kernels' TCP behaves (buffer sizes, timeouts, retries)."""
         self.hosts = HostsTable()
@@ -108,6 +112,8 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
 
     def process(self, name: str, address: str | None = None) -> SimulatedProcess:
         """Start a process called ``name`` on the host ``address`` (default: localhost)."""
+        if address is not None:
+            ip_host(address)
         made = SimulatedProcess(
             name,
             address,
@@ -194,8 +200,8 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
         C{reactor.advance} comes here too): it flushes at each time something
         is due.
         """
+        target = self._now + checked_seconds(seconds, "time to advance")
         self.flush()
-        target = self._now + seconds
         while True:
             soonest = self.next_due()
             if soonest is None or soonest > target + EPSILON:

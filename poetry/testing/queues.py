@@ -22,6 +22,10 @@ class Outbox:
         """Whether a FIN follows the data (the socket was shut down or closed)."""
         self.fin_sent = False
         self.fin_acked = False
+        self.high = 0
+        """The sequence number after the last byte ever sent (retransmissions go up to it)."""
+        self.fin_was_sent = False
+        """Whether the FIN was ever sent (a retransmission may send it again)."""
 
     @property
     def end(self) -> int:
@@ -52,6 +56,7 @@ class Outbox:
         start = self.next - self.acked
         chunk = bytes(self.data[start : start + limit])
         sequence, self.next = self.next, self.next + len(chunk)
+        self.high = max(self.high, self.next)
         return sequence, chunk
 
     def acknowledge(self, received: int, fin: bool) -> bool:

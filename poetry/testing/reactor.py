@@ -80,8 +80,12 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         As C{Clock.callLater}, but the calls are kept in order as they are
         added (and again when one is reset or delayed), not sorted every time:
         a process with many timers (a client's timeout per connection) would
-        spend its time sorting.
+        spend its time sorting. As Twisted's reactor does, it refuses a
+        negative delay; a process that has ended runs nothing more.
         """
+        assert delay >= 0, f"{delay} is not greater than or equal to 0 seconds"
+        if not getattr(self.owner, "alive", True):
+            raise RuntimeError(f"{self.owner!r} has ended: nothing more runs in it")
         call = DelayedCall(
             self.seconds() + delay,
             callable,
@@ -103,15 +107,22 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         return self.calls[0].getTime() - self.offset if self.calls else None
 
     def run_due(self) -> bool:
-        """Run the timers due now (those they schedule for now too); return whether any ran.
+        """Run the timers due now; return whether any ran.
 
-        Timers due at the same time run in the network's order for ties.
+        As a real reactor's turn does, it runs the timers that were due when
+        it began: one a timer sets for now (C{callLater(0)}) waits for the
+        next round. Timers due at the same time run in the network's order
+        for ties.
         """
+        due = [call for call in self.calls if call.getTime() <= self.rightNow]
         ran = False
-        while self.calls and self.calls[0].getTime() <= self.rightNow:
-            first = self.calls[0].getTime()
-            ties = [call for call in self.calls if call.getTime() == first]
+        while due:
+            first = due[0].getTime()
+            ties = [call for call in due if call.getTime() == first]
             call = self._order.pick(ties)
+            due.remove(call)
+            if call not in self.calls:
+                continue  # cancelled by a timer that ran before it
             self.calls.remove(call)
             call.called = 1
             call.func(*call.args, **call.kw)

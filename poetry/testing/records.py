@@ -72,11 +72,14 @@ class MemoryConnection:
         Like C{abortConnection}, the reset leaves on that reactor's next turn;
         a side its process has not accepted yet is reset by its kernel at once.
         """
+        if side not in ("server", "client"):
+            raise ValueError(f'side is "server" or "client", not {side!r}')
         transport = self.server if side == "server" else self.client
+        endpoint = self.server_side if side == "server" else self.client_side
         if transport is not None:
             transport.abortConnection()
-        elif self.server_side is not None:
-            self.server_side.reset()
+        elif endpoint is not None:
+            endpoint.reset()
 
     # what the kernel tells the record
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from poetry.testing.endpoints import CONNECTING, OPEN, Endpoint
 from poetry.testing.kernel import Kernel
 from poetry.testing.listeners import Listener
-from poetry.testing.names import is_ipv6, normalised
+from poetry.testing.names import is_ip, is_ipv6, normalised
 
 ORDINARY_LINGER = struct.pack("ii", 0, 0)
 """C{SO_LINGER} off: a closed socket sends what it has, then a FIN."""
@@ -170,8 +170,13 @@ class KernelSocket(Options, Listening):
 
     def bind(self, address: tuple[Any, ...]) -> None:
         """Bind to an address (a free port when its port is 0); C{EADDRINUSE} if taken."""
-        host = normalised(address[0]) if address[0] else self._host
-        self._port = self.kernel.bind(host, address[1], listening=True)
+        name, port = address[0], address[1]
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise OverflowError("bind(): port must be 0-65535.")
+        if name and not is_ip(name):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        host = normalised(name) if name else self._host
+        self._port = self.kernel.bind(host, port, listening=True)
         self._host, self._owns_port = host, True
 
     def getsockname(self) -> tuple[Any, ...]:

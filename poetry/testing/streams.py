@@ -31,6 +31,8 @@ class Stream:
     read_shut: bool
     _timer: KernelEvent | None
     _tries: int
+    _probes: int
+    """Window probes sent since the window last opened."""
     _segments: int
     """Segments sent and not acknowledged since the last acknowledgement."""
 
@@ -63,6 +65,9 @@ class Stream:
         segments = self._segments
         in_flight = max(0, out.next - peer.inbox.received)
         window = settings.receive_buffer - peer.inbox.queued - in_flight
+        recovering = self._tries > 1  # a timeout (past the tail loss probe) since the last ACK
+        if recovering:
+            window = min(window, out.high - out.next)  # only what was sent: no new data yet
         if out.unsent and window > 0:
             sequence, chunk = out.take(window)
             for piece in self.kernel.links.segments(chunk):
@@ -71,8 +76,13 @@ class Stream:
                     self._send_data(sequence, part, False)
                     sequence += len(part)
                     self._segments += 1
-        if out.fin and not out.fin_sent and not out.unsent:
-            out.fin_sent = True
+        if (
+            out.fin
+            and not out.fin_sent
+            and not out.unsent
+            and not (recovering and not out.fin_was_sent)
+        ):
+            out.fin_sent = out.fin_was_sent = True
             self._send_data(out.end, b"", True)
             self._segments += 1
         probing = self._timer is not None and self._timer.what == "window probe"
@@ -111,7 +121,7 @@ class Stream:
         """The peer acknowledged what it received: the next try starts afresh; send more."""
         if self.state == OPEN and self.outbox.acknowledge(received, fin):
             self._disarm()
-            self._tries = self._segments = 0
+            self._tries = self._segments = self._probes = 0
             self._changed()
         self.transmit()
 
@@ -130,7 +140,8 @@ class Stream:
         assert self.peer is not None
         round_trip = self.kernel.round_trip(self.host, self.peer.host)
         settings = self.kernel.settings
-        interval = settings.retransmit_interval(round_trip, self._tries + 1, self._segments)
+        tries = self._probes if probe else self._tries
+        interval = settings.retransmit_interval(round_trip, tries + 1, self._segments)
         what = "window probe" if probe else "retransmission"
         self._timer = self.kernel.later(interval, self._retransmit, what)
 
@@ -148,8 +159,12 @@ class Stream:
         self._timer = None
         if self.state != OPEN:
             return
+        if not self.outbox.in_flight:
+            self._probes += 1
+            self.transmit()
+            return
         self._tries += 1
-        if self.outbox.in_flight and self._tries > self.kernel.settings.retries + 1:
+        if self._tries > self.kernel.settings.retries + 1:
             self._close_with(errno.ETIMEDOUT)
             return
         self.outbox.go_back()

@@ -85,12 +85,12 @@ class ListenerRetryTests(SimulatedTestCase):
 
 
 class FullQueueTests(SimulatedTestCase):
-    """A full accept queue keeps a completed handshake waiting, its bytes with it."""
+    """A full accept queue keeps a client waiting: its handshake, and its bytes with it."""
 
-    def test_bytes_wait_for_room(self) -> None:
-        """Bytes from a client whose handshake the full queue could not take are dropped for now.
+    def test_waiting_client_connects_once_there_is_room(self) -> None:
+        """A client whose SYN the full queue dropped connects at its retry once there is room.
 
-        Once there is room, the next try of the client's bytes completes it.
+        Its request, sent once it is connected, reaches the server whole.
         """
         listening = self.server.reactor.make_socket(socket.AF_INET)
         listening.bind((SERVER_HOST, PORT))
@@ -98,11 +98,12 @@ class FullQueueTests(SimulatedTestCase):
         first = self.client_socket()
         second = self.client_socket()
         self.network.flush()
+        self.assertEqual(second.connect_ex((SERVER_HOST, PORT)), errno.EALREADY)
+        accepted, _ = listening.accept()
+        self.network.advance(1)  # the second client's SYN retry
+        self.assertEqual(second.connect_ex((SERVER_HOST, PORT)), errno.EISCONN)
         second.send(b"me too")
         self.network.flush()
-        accepted, _ = listening.accept()
-        self.assertFalse(listening.readable())
-        self.network.advance(0.5)  # the second client's retransmission of its bytes
         other, _ = listening.accept()
         self.assertEqual(other.recv(100), b"me too")
         self.assertNotEqual(accepted.getpeername(), other.getpeername())

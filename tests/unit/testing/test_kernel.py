@@ -35,6 +35,19 @@ class SettingsTests(SynchronousTestCase):
         self.assertEqual(round(settings.retransmit_interval(0.001, 1, segments=3), 9), 0.01)
         self.assertEqual(settings.retransmit_interval(0, 20), 120.0)
 
+    def test_impossible_settings(self) -> None:
+        """A zero buffer, a negative or NaN time, a fractional count: each is refused."""
+        for bad in (
+            {"receive_buffer": 0},
+            {"segment_size": 1.5},
+            {"rto_min": float("nan")},
+            {"delayed_ack": -0.1},
+            {"retries": -1},
+            {"max_backlog": True},
+            {"rto_min": 3.0, "rto_max": 2.0},
+        ):
+            self.assertRaises(ValueError, KernelSettings, **bad)
+
     def test_from_host(self) -> None:
         """The machine's sysctls give the retries and the backlog cap; others keep the defaults."""
         root = Path(self.mktemp())

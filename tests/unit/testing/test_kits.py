@@ -65,6 +65,26 @@ class MakingTests(SynchronousTestCase):
         error = self.assertRaises(TypeError, lambda: [in_memory(TransportChecks)])
         self.assertIn("name=", str(error))
 
+    def test_kit_using_trials_names_refused(self) -> None:
+        """A kit whose helper is named as one of trial's (C{run}, C{setUp}) is refused, named."""
+
+        class Clashing(TransportChecks):
+            def run(self) -> None:
+                """Would replace trial's run, and no check would ever run."""
+
+        error = self.assertRaises(TypeError, in_memory, Clashing, name="Clashing")
+        self.assertIn("Clashing defines run", str(error))
+
+    def test_kit_declaring_harness_hooks_allowed(self) -> None:
+        """A kit may declare what its harness gives (a hook the harness fills in)."""
+
+        class Declaring(TransportChecks):
+            def listen(self, factory: Any) -> Any:
+                """Given by the harness."""
+                raise NotImplementedError
+
+        self.assertIs(in_memory(Declaring, name="Declaring").listen, MemoryHarness.listen)
+
     def test_left_behind_fails(self) -> None:
         """A check that leaves a connection open fails, naming it."""
         leaving = in_memory(LeavingChecks, name="Leaving")

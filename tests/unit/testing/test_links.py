@@ -40,8 +40,44 @@ class LinkTests(SynchronousTestCase):
         links = Links()
         links.set_latency("10.0.0.1", "10.0.0.2", 0.25)
         self.assertEqual(links.latency("10.0.0.2", "10.0.0.1"), 0.25)
-        links.set_latency("a", "b", 0)
-        self.assertRaises(ValueError, links.set_latency, "a", "b", -1)
+        links.set_latency("10.0.0.1", "10.0.0.2", 0)
+        self.assertRaises(ValueError, links.set_latency, "10.0.0.1", "10.0.0.2", -1)
+
+    def test_times_must_be_finite(self) -> None:
+        """A latency of infinity or NaN, or not a number, is refused."""
+        links = Links()
+        for bad in (float("inf"), float("nan"), "1"):
+            self.assertRaises(ValueError, links.set_latency, "10.0.0.1", "10.0.0.2", bad)
+
+    def test_hosts_must_be_ip_addresses(self) -> None:
+        """A fault naming a host that is not an IP address is refused, not silently inert."""
+        links = Links()
+        self.assertRaises(ValueError, links.cut, "server", "10.0.0.2")
+        self.assertRaises(ValueError, links.set_latency, "10.0.0.1", "localhost", 0.1)
+        self.assertRaises(ValueError, links.refuse, "server", None)
+
+    def test_hosts_in_any_spelling(self) -> None:
+        """A fault on a host spelled another way applies to its canonical spelling."""
+        links = Links()
+        links.cut("::0001", "10.0.0.2", both_ways=False)
+        self.assertFalse(links.passes("::1", "10.0.0.2"))
+
+    def test_ports_must_be_ports(self) -> None:
+        """An address fault on a port outside 0 to 65535 is refused."""
+        links = Links()
+        for bad in (-1, 65536, "80"):
+            self.assertRaises(ValueError, links.swallow, "10.0.0.1", bad)
+
+    def test_both_ways_is_a_bool(self) -> None:
+        """A cut is one way or both: a host passed as both_ways by mistake is caught."""
+        self.assertRaises(TypeError, Links().cut, "10.0.0.1", "10.0.0.2", "10.0.0.3")
+
+    def test_fragment_sizes_and_seed_are_whole(self) -> None:
+        """Fragment sizes are positive whole numbers; a seed is a whole number."""
+        links = Links()
+        for sizes in ([], [0], [1.5], [True]):
+            self.assertRaises(ValueError, links.fragment, sizes)
+        self.assertRaises(ValueError, links.fragment, seed=1.5)
 
     def test_address_faults_by_port_or_all(self) -> None:
         """Refusals and black holes apply to one port or to all; restore undoes either."""
@@ -98,7 +134,7 @@ class FragmentationTests(SimulatedTestCase):
         self.assertEqual(links.segments(b"x"), [b"x"])
 
     def test_short_writes_cut_at_most_between_bytes(self) -> None:
-        """A write of two or three bytes is cut at most between its bytes (found by the explorer)."""
+        """A write of two or three bytes is cut only between its bytes (found by the explorer)."""
         links = Links()
         links.fragment(seed=1)
         for data in [b"ab", b"abc"] * 20:

@@ -7,6 +7,7 @@ and what the client then sees.
 
 from __future__ import annotations
 
+import socket
 import warnings
 
 from twisted.internet.defer import CancelledError, TimeoutError
@@ -112,6 +113,24 @@ class MovingTests(SimulatedNetworkTestCase):
         error = self.assertRaises(NetworkDidNotSettle, self.network.flush)
         self.assertIn(f"{CLIENT_HOST}:50000", str(error))
         self.leave()
+
+    def test_timer_loop_at_one_instant_does_not_hang(self) -> None:
+        """A timer that sets itself again for now never lets flush settle: it says so, not hang."""
+        self.patch(network_module, "MAX_ROUNDS", 50)
+
+        def again() -> None:
+            self.server.reactor.callLater(0, again)
+
+        self.server.reactor.callLater(0, again)
+        self.assertRaises(NetworkDidNotSettle, self.network.flush)
+        self.server.crash()
+
+    def test_timers_checked_as_twisted_checks_them(self) -> None:
+        """A negative delay is refused as Twisted refuses it; a dead process runs nothing."""
+        self.assertRaises(AssertionError, self.client.reactor.callLater, -1, lambda: None)
+        self.server.crash()
+        error = self.assertRaises(RuntimeError, self.server.reactor.callLater, 1, lambda: None)
+        self.assertIn("'server'", str(error))
 
     def test_pending_lists_timers_and_kernel_events(self) -> None:
         """C{pending} lists what is still due: processes' timers, then the kernel's own."""
@@ -307,6 +326,23 @@ class ServiceTests(SimulatedNetworkTestCase):
         error = self.assertRaises(CannotListenError, self.serve, PoetryServerFactory(POEM))
         self.assertIn(f"{SERVER_HOST}:{PORT}", str(error))
 
+    def test_bind_port_out_of_range(self) -> None:
+        """Listening on a port past 65535 fails as Python's socket module fails it."""
+        self.assertRaises(
+            OverflowError, self.network.reactor.listenTCP, 65536, Factory(), interface=SERVER_HOST
+        )
+
+    def test_bind_to_a_name(self) -> None:
+        """Listening on a name rather than an address fails to resolve, as it would here."""
+        error = self.assertRaises(
+            CannotListenError,
+            self.network.reactor.listenTCP,
+            PORT,
+            Factory(),
+            interface="poetry.invalid",
+        )
+        self.assertIsInstance(error.socketError, socket.gaierror)
+
     def test_cancelled_attempt_never_connects(self) -> None:
         """An attempt cancelled before the flush never reaches the service."""
         self.serve(PoetryServerFactory(POEM))
@@ -377,6 +413,24 @@ class RecordTests(SimulatedNetworkTestCase):
         unknown = HostnameEndpoint(self.client.reactor, "poems.invalid", PORT).connect(Factory())
         self.network.flush()
         self.failureResultOf(unknown, DNSLookupError)
+
+
+class RefusedInputTests(SimulatedNetworkTestCase):
+    """What no network could be told is refused at once, with what was wrong."""
+
+    def test_time_moves_forward(self) -> None:
+        """Advancing by a negative, infinite or NaN time is refused; the clock stays."""
+        for bad in (-1, float("inf"), float("nan")):
+            self.assertRaises(ValueError, self.network.advance, bad)
+        self.assertEqual(self.network.now, 0.0)
+
+    def test_settings_are_kernel_settings(self) -> None:
+        """A network made with settings that are not L{KernelSettings} says so."""
+        self.assertRaises(TypeError, MemoryPoetryNetwork, {"receive_buffer": 10})
+
+    def test_process_at_an_ip_address(self) -> None:
+        """A process is started at an IP address; a name is refused."""
+        self.assertRaises(ValueError, self.network.process, "server", "server.example")
 
 
 class DeprecatedTests(SimulatedNetworkTestCase):

@@ -41,6 +41,16 @@ class ConnectionRecordTests(SimulatedTestCase):
         port.stopListening()
         self.network.flush()
 
+    def test_reset_names_a_side(self) -> None:
+        """A side other than "server" or "client" is refused, not taken for the client."""
+        server, client = RecordingProtocol(), RecordingProtocol()
+        self.pair(server, client)
+        [connection] = self.network.connections
+        self.assertRaises(ValueError, connection.reset, "Server")
+        self.network.flush()
+        self.assertEqual((server.events, client.events), ([], []))
+        self.leave()
+
     def test_closed_when_both_sides_are_gone(self) -> None:
         """The close is recorded when the second side is gone, not the first."""
         server, client = RecordingProtocol(), HalfCloseableRecorder()

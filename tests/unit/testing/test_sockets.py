@@ -94,24 +94,22 @@ class ConnectTests(SimulatedTestCase):
         self.assertEqual([c.connect_ex((SERVER_HOST, PORT)) for c in queued], [errno.EISCONN] * 2)
         self.leave()
 
-    def test_handshake_past_a_full_queue_waits_half_made(self) -> None:
-        """SYNs that came together are all answered; those the full queue cannot take wait.
+    def test_syns_together_past_the_backlog_dropped(self) -> None:
+        """SYNs that arrive together, past the backlog and one more, are dropped, not answered.
 
-        Each such client believes it is connected (Linux drops the final ACK
-        when the accept queue is full); its connection is queued at the
-        listener's next SYN-ACK retry once there is room.
+        As measured on Linux (100 clients at once to a listener that does
+        not accept: backlog + 1 connect, the rest send their SYN again).
         """
         listening = self.server.reactor.make_socket(socket.AF_INET)
         listening.bind((SERVER_HOST, PORT))
         listening.listen(1)
         clients = [self.client_socket() for _ in range(3)]
         self.network.flush()
-        self.assertEqual([c.connect_ex((SERVER_HOST, PORT)) for c in clients], [errno.EISCONN] * 3)
+        made = [c.connect_ex((SERVER_HOST, PORT)) for c in clients]
+        self.assertEqual(made, [errno.EISCONN, errno.EISCONN, errno.EALREADY])
         listening.accept()
-        listening.accept()
-        self.assertFalse(listening.readable())
-        self.network.advance(1)  # the listener's SYN-ACK retry: the client answers it
-        self.assertTrue(listening.readable())
+        self.network.advance(1)  # the third client's SYN retry
+        self.assertEqual(clients[2].connect_ex((SERVER_HOST, PORT)), errno.EISCONN)
         self.leave()
 
     def test_syn_retries_back_off_after_linear_tries(self) -> None:
@@ -201,6 +199,15 @@ class CloseTests(SimulatedTestCase):
         server.close()
         self.network.flush()
         self.assertEqual(read_all(client), (b"Tyger Tyger", "eof"))
+        client.close()
+
+    def test_record_resets_a_raw_client_socket(self) -> None:
+        """A connection's record resets its client side even with no Twisted transport on it."""
+        server, client = self.socket_pair()
+        self.network.connections[0].reset("client")
+        self.network.flush()
+        self.assertEqual(read_all(server), (b"", "ECONNRESET"))
+        server.close()
         client.close()
 
     def test_linger_zero_close_is_a_reset(self) -> None:
@@ -358,6 +365,26 @@ class PartitionTests(SimulatedTestCase):
         self.network.flush()
         self.assertEqual(read_all(client), (b"", "open"))
         self.assertEqual(read_all(server), (b"to the server", "open"))
+        self.leave()
+
+    def test_lost_acknowledgements_stop_new_data(self) -> None:
+        """With only its ACKs lost, the writer sends no new data once its timeout passes.
+
+        As measured (a review's relay, across namespaces): the bytes written
+        before the timeout arrive; after it, nothing until an ACK comes back.
+        """
+        server, client = self.socket_pair()
+        self.network.partition(CLIENT_HOST, SERVER_HOST, both_ways=False)  # the client's ACKs
+        server.send(b"a")
+        self.network.advance(0.3)  # the tail loss probe (0.2 s), then the timeout (0.4 s) at 0.4
+        server.send(b"b")
+        self.network.advance(0.2)  # 0.5 s: past the timeout
+        server.send(b"c")
+        self.network.advance(1)
+        self.assertEqual(read_all(client), (b"ab", "open"))
+        self.network.heal(CLIENT_HOST, SERVER_HOST)
+        self.network.advance(2)  # the next try draws an ACK: the rest follows
+        self.assertEqual(read_all(client), (b"c", "open"))
         self.leave()
 
     def test_a_reset_into_a_partition_is_lost(self) -> None:
