@@ -9,35 +9,37 @@ from twisted.internet.interfaces import IProtocol, IProtocolFactory
 from twisted.internet.protocol import ClientFactory, Factory
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.testing import KernelSettings, MemoryPoetryNetwork
-from poetry.testing.leftovers import assert_nothing_left
 from poetry.testing.sockets import KernelSocket
+from poetry.testing.trial import MemoryNetworkMixin
 
 SERVER_HOST = "10.0.0.1"
 CLIENT_HOST = "10.0.0.2"
 PORT = 10000
 
 
-class SimulatedTestCase(SynchronousTestCase):
+class SimulatedTestCase(MemoryNetworkMixin, SynchronousTestCase):
     """A fresh network per test: a process C{server} at L{SERVER_HOST}, C{client} at L{CLIENT_HOST}.
 
-    The test must leave nothing behind (checked after it), unless it says
-    it means to with L{leave}. A class may give the kernels' C{settings}.
+    The test must leave nothing behind (checked after it, by the public
+    L{MemoryNetworkMixin}), unless it says it means to with L{leave}. A class
+    may give the kernels' C{settings}.
     """
-
-    settings: KernelSettings | None = None
 
     def setUp(self) -> None:
         """Make the network and its two processes."""
-        self.network = MemoryPoetryNetwork(self.settings)
+        super().setUp()
         self.server = self.network.process("server", SERVER_HOST)
         self.client = self.network.process("client", CLIENT_HOST)
         self._check = True
-        self.addCleanup(lambda: self._check and assert_nothing_left(self.network))
 
     def leave(self) -> None:
         """Say the test leaves connections or timers on purpose: do not check."""
         self._check = False
+
+    def check_nothing_left(self) -> None:
+        """Check, unless the test said it leaves things on purpose."""
+        if self._check:
+            super().check_nothing_left()
 
     def serve(self, factory: IProtocolFactory, port: int = PORT, backlog: int = 50) -> Any:
         """Listen with ``factory`` in the server process; return the port."""
