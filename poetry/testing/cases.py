@@ -11,19 +11,36 @@ import inspect
 import re
 import sys
 from collections.abc import Callable, Coroutine
+from types import FrameType
 from typing import Any
 
 Check = Callable[[Any], Coroutine[Any, Any, None]]
 
 _ASSIGNED = re.compile(r"\s*(\w+)\s*(?::[^=]*)?=\s*(?:\w+\.)*(in_memory|over_tcp|in_namespaces)\(")
 
+_MAKERS = ("poetry.testing.", "mutmut.")
+"""The modules whose frames lie between a kit's maker and the code calling it: the kits', and
+those of a tool that wraps their functions (mutmut's trampolines)."""
 
-def case_name(name: str | None, depth: int = 2) -> str:
+
+def _calling_frame() -> FrameType:
+    """The frame of the code making a case: the first outside L{_MAKERS}'s modules."""
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(_MAKERS):
+        frame = frame.f_back
+    return frame
+
+
+def calling_module() -> str:
+    """The name of the module making a case (the module a case belongs to)."""
+    return str(_calling_frame().f_globals["__name__"])
+
+
+def case_name(name: str | None) -> str:
     """The test case's name: given, or the name its making is assigned to."""
     if name is not None:
         return name
-    frame = sys._getframe(depth)
-    context = inspect.getframeinfo(frame).code_context or [""]
+    context = inspect.getframeinfo(_calling_frame()).code_context or [""]
     assigned = _ASSIGNED.match(context[0])
     if assigned is None:
         raise TypeError(

@@ -8,7 +8,6 @@ check's outcome: the same tests, in the time of the slowest.
 
 from __future__ import annotations
 
-import sys
 from functools import wraps
 from typing import Any
 
@@ -16,7 +15,7 @@ from twisted.internet.defer import Deferred, DeferredList
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
-from poetry.testing.cases import Check, case_name, checks_of, make_case
+from poetry.testing.cases import Check, calling_module, case_name, checks_of, make_case
 from poetry.testing.kernel_harnesses import NamespaceHarness, RealKernelHarness, TCPHarness
 
 
@@ -33,7 +32,7 @@ def over_tcp(
     case = make_case(case_name(name), harness, kit, TestCase)
     if concurrent:
         _run_together(case, checks_of(kit))
-    case.__module__ = sys._getframe(1).f_globals["__name__"]
+    case.__module__ = calling_module()
     return case
 
 
@@ -51,7 +50,7 @@ def in_namespaces(
     case = make_case(case_name(name), harness, kit, TestCase)
     if concurrent:
         _run_together(case, checks_of(kit))
-    case.__module__ = sys._getframe(1).f_globals["__name__"]
+    case.__module__ = calling_module()
     return case
 
 

@@ -27,7 +27,6 @@ own check's outcome: the same tests, in the time of the slowest.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -36,7 +35,7 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.testing.cases import Check, case_name, checks_of, make_case
+from poetry.testing.cases import Check, calling_module, case_name, checks_of, make_case
 from poetry.testing.checks import (
     PoetryClientChecks,
     PoetryServerChecks,
@@ -90,5 +89,5 @@ def in_memory(
     case = make_case(case_name(name), harness, kit, SynchronousTestCase)
     for attribute, check in checks_of(kit).items():
         setattr(case, attribute, driven(check))
-    case.__module__ = sys._getframe(1).f_globals["__name__"]
+    case.__module__ = calling_module()
     return case

@@ -6,6 +6,7 @@ The same kits run on the real kernel in ``tests/integration/test_kits_tcp.py``
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from twisted.internet.defer import Deferred, TimeoutError
@@ -60,6 +61,12 @@ class MakingTests(SynchronousTestCase):
         named = in_memory(TransportChecks, name="Given")
         self.assertEqual(named.__name__, "Given")
 
+    def test_named_through_a_wrapper(self) -> None:
+        """A case made through a tool's wrapper of C{in_memory} (mutmut's) is named as assigned."""
+        tool = SimpleNamespace(in_memory=_wrapped(in_memory))
+        Wrapped = tool.in_memory(TransportChecks)  # noqa: N806 (a case, named as a class)
+        self.assertEqual((Wrapped.__name__, Wrapped.__module__), ("Wrapped", __name__))
+
     def test_unnamed_refused(self) -> None:
         """A case that is neither named nor assigned is refused, saying how to name it."""
         error = self.assertRaises(TypeError, lambda: [in_memory(TransportChecks)])
@@ -107,6 +114,13 @@ class MakingTests(SynchronousTestCase):
             (MemoryHarness.server_host, MemoryHarness.client_host),
         )
         self.assertEqual(harness.world, "memory")
+
+
+def _wrapped(function: Any) -> Any:
+    """``function``, called through a wrapper of mutmut's (as its trampolines call it)."""
+    namespace = {"__name__": "mutmut.mutation.trampoline", "function": function}
+    exec("def wrapper(*args, **kwargs):\n    return function(*args, **kwargs)\n", namespace)
+    return namespace["wrapper"]
 
 
 def _run(case: SynchronousTestCase) -> Any:
