@@ -9,6 +9,9 @@ asynchronous C{TestCase}), before it::
             poem = get_poetry(self.network.reactor, "127.0.0.1", 10000, timeout=5)
             self.network.flush()
             self.assertEqual(self.successResultOf(poem), b"a poem")
+
+pytest users get the same from the C{poetry_network} fixture
+(L{poetry.testing.pytest_plugin}).
 """
 
 from __future__ import annotations

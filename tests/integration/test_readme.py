@@ -10,6 +10,7 @@ from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
 
 from tests.support.processes import spawn
+from tests.support.snippets import is_pytest_module
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -49,15 +50,22 @@ class ReadmeSnippetTests(TestCase):
             self.assertTrue(child.out.strip(), snippet)
 
     async def test_test_modules_pass(self) -> None:
-        """Each test module shown runs under trial, as a file of its own, and passes."""
+        """Each test module shown runs under trial (or pytest), as a file of its own, and passes."""
         modules = [s for s in python_snippets() if "def test_" in s]
-        self.assertTrue(modules)
+        self.assertTrue([s for s in modules if is_pytest_module(s)])
         children = []
         for snippet in modules:  # all at once
             path = self.snippet_file("test_example.py", snippet)
-            argv = [sys.executable, "-m", "twisted.trial", "--temp-directory", self.mktemp(), path]
+            if is_pytest_module(snippet):
+                argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+                argv += ["--rootdir", str(Path(path).parent), path]
+            else:
+                argv = [sys.executable, "-m", "twisted.trial", "--temp-directory", self.mktemp()]
+                argv += [path]
             children.append(spawn(reactor, argv))
         for snippet, child in zip(modules, children, strict=True):
             self.assertEqual(await child.ended, 0, child.out + child.err)
             tests = snippet.count("def test_")
-            self.assertIn(f"PASSED (successes={tests})".encode(), child.out)
+            pytest = is_pytest_module(snippet)
+            passed = f"{tests} passed" if pytest else f"PASSED (successes={tests})"
+            self.assertIn(passed.encode(), child.out)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests.support.snippets import is_pytest_module
+
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = re.compile(r"`(tests/[\w/]+\.py)((?:::\w+)+)`")
 DOCUMENTS = ["README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md"))]
@@ -48,11 +50,17 @@ def python_snippets(document: str) -> list[str]:
 
 
 def unit_tests(document: str) -> list[str]:
-    """Return the test modules shown in ``document`` that need no global reactor."""
+    """Return the trial test modules shown in ``document`` that need no global reactor.
+
+    A pytest module (its tests take pytest's fixtures) is run by the
+    integration tier, under pytest (C{tests/integration/test_readme.py}).
+    """
     return [
         snippet
         for snippet in python_snippets(document)
-        if "def test_" in snippet and "from twisted.internet import reactor" not in snippet
+        if "def test_" in snippet
+        and "from twisted.internet import reactor" not in snippet
+        and not is_pytest_module(snippet)
     ]
 
 

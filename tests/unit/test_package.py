@@ -84,6 +84,9 @@ def layer(module: str) -> int:
     raise KeyError(module)
 
 
+PYTEST_PLUGIN = "poetry.testing.pytest_plugin"
+"""The one module that imports pytest (pytest loads it by its C{pytest11} entry point)."""
+
 GRAPH = import_graph(ROOT / "poetry")
 """The import graph of the package, read once."""
 
@@ -181,6 +184,25 @@ class LayerTests(SynchronousTestCase):
         for module, dependencies in LAYERED.items():
             if layer(module) == layer("poetry.core"):
                 self.assertEqual({d for d in dependencies if layer(d) != layer(module)}, set())
+
+
+class PytestOptionalTests(SynchronousTestCase):
+    """pytest stays optional: only the pytest plugin, which pytest alone loads, imports it."""
+
+    def test_only_the_plugin_imports_pytest(self) -> None:
+        """No module of the package but the plugin imports pytest."""
+        importing = {
+            module_name(path)
+            for path in (ROOT / "poetry").rglob("*.py")
+            if any(True for _ in imported(path, {"pytest", "_pytest"}))
+        }
+        self.assertEqual(importing, {PYTEST_PLUGIN})
+
+    def test_nothing_imports_the_plugin(self) -> None:
+        """No module of the package imports the plugin (pytest finds it by its entry point)."""
+        self.assertEqual(
+            {m for m, dependencies in GRAPH.items() if PYTEST_PLUGIN in dependencies}, set()
+        )
 
 
 class TestsImportNewPathsTests(SynchronousTestCase):
