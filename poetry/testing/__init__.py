@@ -90,7 +90,7 @@ Where it differs from real TCP
  - Every address answers: a connect to an address where nothing listens is
    refused at once. On a real kernel an address with no route fails at once
    with C{ENETUNREACH}, and one routed to no host times out after its SYN
-   retries (L{black_hole} gives that).
+   retries (L{MemoryPoetryNetwork.black_hole} gives that).
  - Retransmission timeouts start from the model's round trip (its latency);
    across a real veth pair the round trip adds some microseconds, so the
    kernel's retransmissions come as much later (the fidelity cells allow it).

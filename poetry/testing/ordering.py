@@ -3,7 +3,7 @@
 Twisted's C{Clock} runs calls due at the same time in the order they were
 added, and the simulated network polls ready sockets in the order they
 became ready; a real reactor promises neither, and processes run at once. A
-search for interleaving bugs (L{poetry.testing.explore}) draws that order
+search for interleaving bugs (C{poetry.testing.explore}) draws that order
 from a seed instead, with L{MemoryPoetryNetwork.shuffle}: the same seed, the
 same order. Each connection's packets stay in order whatever the seed.
 """
