@@ -201,7 +201,8 @@ class PoetryServerChecks:
         port = self.listen(self.server_factory(self.server_reactor))
         await self.connect(port, client)
         await self.elapse(self.seconds_per_poem)
-        return await self.wait(client.ended)
+        poem: bytes = await self.wait(client.ended)
+        return poem
 
     async def test_serves_whole_poem(self: Any) -> None:
         """A client gets the whole poem, then a clean close."""
@@ -255,7 +256,8 @@ class PoetryClientChecks:
         port = self.listen(Factory.forProtocol(server))
         address: Any = port.getHost()
         result = self.as_client(lambda: self.fetch(self.reactor, address.host, address.port))
-        return await self.wait(result)
+        poem: bytes = await self.wait(result)
+        return poem
 
     async def test_whole_poem(self: Any) -> None:
         """A poem followed by a clean close is the poem."""

@@ -33,6 +33,7 @@ from twisted.internet.interfaces import IListeningPort, IProtocol, IProtocolFact
 from twisted.trial.unittest import SkipTest
 
 from poetry.testing.network import MemoryPoetryNetwork
+from poetry.testing.reactor import NetworkReactor
 
 T = TypeVar("T")
 
@@ -152,6 +153,8 @@ class MemoryHarness(Harness):
 
     server_host, client_host = "10.0.0.1", "10.0.0.2"
     world = "memory"
+    reactor: NetworkReactor
+    server_reactor: NetworkReactor
 
     def setUp(self) -> None:
         """Make a fresh network, with a server process and a client process."""

@@ -204,7 +204,10 @@ class NamespaceHarness(RealKernelHarness):
 
         def listen(keeping: IProtocolFactory) -> IListeningPort:
             with self.pair.inside("server"):
-                return self.reactor.listenTCP(0, keeping, interface=self.server_host)
+                listening: IListeningPort = self.reactor.listenTCP(
+                    0, keeping, interface=self.server_host
+                )
+                return listening
 
         return self.serve(factory, listen)
 

@@ -136,15 +136,14 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
 
     def serve(self, host: str, port: int, factory: IProtocolFactory) -> MemoryPort:
         """Listen with ``factory`` at ``host``:``port`` in the process C{main}; return the port."""
-        listening: Any = self.reactor.listenTCP(port, factory, interface=host)
-        return listening
+        return self.reactor.listenTCP(port, factory, interface=host)
 
     def stop_serving(self, host: str, port: int) -> Deferred[None]:
         """Stop the port listening at ``host``:``port`` (open connections stay)."""
         for process in self._alive():
             for listening in process.reactor.ports:
                 if listening.connected and listening.key == (host, port):
-                    stopped: Deferred[None] = listening.stopListening()
+                    stopped: Deferred[None] = listening.stopListening()  # type: ignore[no-untyped-call]
                     return stopped
         raise ValueError(f"nothing listens on {host}:{port}")
 

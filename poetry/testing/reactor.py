@@ -18,7 +18,6 @@ from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import (
     IDelayedCall,
-    IListeningPort,
     IProtocolFactory,
     IReadDescriptor,
     IWriteDescriptor,
@@ -54,7 +53,7 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         move: Callable[[float], None],
         order: Order,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.kernel, self.owner, self._order = kernel, owner, order
         self.offset = 0.0
         """How far this process's clock is ahead of the network's (behind, if negative)."""
@@ -137,7 +136,7 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
 
     def listenTCP(
         self, port: int, factory: IProtocolFactory, backlog: int = 50, interface: str = ""
-    ) -> IListeningPort:
+    ) -> MemoryPort:
         """Listen with Twisted's TCP port, on a simulated socket."""
         self.tcpServers.append((port, factory, backlog, interface))
         listening = MemoryPort(port, factory, backlog, interface, self)
@@ -250,5 +249,5 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
             why = sys.exc_info()[1]
             log.err()
         if why:
-            self._disconnectSelectable(selectable, why, is_read)
+            self._disconnectSelectable(selectable, why, is_read)  # type: ignore[no-untyped-call]
         return served

@@ -41,7 +41,7 @@ class MemoryPort(tcp.Port):
     @property
     def key(self) -> tuple[str, int]:
         """The address listened on: host and port."""
-        address: Any = self.getHost()
+        address: Any = self.getHost()  # type: ignore[no-untyped-call]
         return address.host, address.port
 
 
@@ -50,7 +50,7 @@ class MemoryClient(tcp.Client):
 
     def __init__(self, host: str, port: int, bindAddress: Any, connector: Any, reactor: Any):
         self.reactor = reactor  # Twisted sets it only after making the socket
-        super().__init__(host, port, bindAddress, connector, reactor)
+        super().__init__(host, port, bindAddress, connector, reactor)  # type: ignore[no-untyped-call]
 
     def createInternetSocket(self) -> Any:
         """A simulated socket of this client's process, instead of a real one."""

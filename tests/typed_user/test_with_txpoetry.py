@@ -11,6 +11,9 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry import PoetryServerFactory, get_poetry
+from poetry.testing import KernelSettings, MemoryPoetryNetwork, SimulatedProcess
+from poetry.testing.leftovers import assert_nothing_left
+from poetry.testing.trial import MemoryNetworkMixin
 
 
 class FetchTests(SynchronousTestCase):
@@ -31,3 +34,26 @@ class FetchTests(SynchronousTestCase):
         transport = StringTransport()
         protocol.makeConnection(transport)
         self.assertEqual(transport.value(), b"Tyger Tyger, burning bright\n")
+
+
+class NetworkTests(MemoryNetworkMixin, SynchronousTestCase):
+    """A user's tests on poetry.testing's simulated network, under the mixin."""
+
+    settings = KernelSettings(receive_buffer=25, send_buffer=25)
+
+    def test_black_hole_times_out(self) -> None:
+        """A server host that answers nothing: the fetch fails at its timeout, leaving nothing."""
+        client: SimulatedProcess = self.network.process("client", "10.0.0.2")
+        self.network.black_hole("10.0.0.1", 10000)
+        poem: Deferred[bytes] = get_poetry(client.reactor, "10.0.0.1", 10000, timeout=5.0)
+        self.network.advance(5.0)
+        self.failureResultOf(poem, TimeoutError)
+
+    def test_network_of_its_own(self) -> None:
+        """A network made by hand is checked by hand."""
+        network = MemoryPoetryNetwork()
+        network.serve("127.0.0.1", 10000, PoetryServerFactory(b"a poem\n"))
+        poem = get_poetry(network.reactor, "127.0.0.1", 10000, timeout=5)
+        network.flush()
+        self.assertEqual(self.successResultOf(poem), b"a poem\n")
+        assert_nothing_left(network)
