@@ -18,7 +18,7 @@ from typing import ClassVar
 from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
 
-from tests.support.processes import spawn
+from tests.support.processes import WITHOUT_HYPOTHESIS, spawn
 
 USER_TESTS = '''\
 """A pytest user's tests on the simulated network."""
@@ -111,7 +111,7 @@ class PoetryNetworkFixtureTests(TestCase):
             (project / "pytest.ini").write_text("[pytest]\n")  # the project's root: not ours
             (project / "test_user.py").write_text(USER_TESTS)
             (project / "test_user_settings.py").write_text(USER_SETTINGS)
-            argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]
+            argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *WITHOUT_HYPOTHESIS]
             pytest = spawn(reactor, [*argv, "--junitxml=report.xml"], path=str(project))
             self.assertEqual(await pytest.ended, 1, pytest.out + pytest.err)  # errors: status 1
             PoetryNetworkFixtureTests._report = outcomes(project / "report.xml")

@@ -9,7 +9,7 @@ from pathlib import Path
 from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
 
-from tests.support.processes import spawn
+from tests.support.processes import WITHOUT_HYPOTHESIS, spawn
 from tests.support.snippets import is_pytest_module
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +58,7 @@ class ReadmeSnippetTests(TestCase):
             path = self.snippet_file("test_example.py", snippet)
             if is_pytest_module(snippet):
                 argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+                argv += WITHOUT_HYPOTHESIS
                 argv += ["--rootdir", str(Path(path).parent), path]
             else:
                 argv = [sys.executable, "-m", "twisted.trial", "--temp-directory", self.mktemp()]
