@@ -23,12 +23,20 @@ from tests.support.processes import WITHOUT_HYPOTHESIS, spawn
 USER_TESTS = '''\
 """A pytest user's tests on the simulated network."""
 
+import pytest
 from twisted.internet.protocol import ClientFactory, Factory, Protocol
 
 from poetry import PoetryServerFactory, get_poetry
 from poetry.testing import KernelSettings
 
 networks = []
+
+
+@pytest.fixture
+def timer(poetry_network):
+    call = poetry_network.reactor.callLater(5, lambda: None)
+    yield call
+    call.cancel()
 
 
 def test_clean(poetry_network):
@@ -54,8 +62,12 @@ def test_open_connection(poetry_network):
 
 def test_pending_timer(poetry_network):
     poetry_network.reactor.callLater(5, lambda: None)
+
+
+def test_timer_of_a_fixture(timer):
+    assert timer.active()
 '''
-"""A module of a pytest user's tests: two leave nothing, two leave something."""
+"""A module of a pytest user's tests: three leave nothing, two leave something."""
 
 USER_SETTINGS = '''\
 """A pytest user's module that gives the network's kernels settings of its own."""
@@ -139,6 +151,10 @@ class PoetryNetworkFixtureTests(TestCase):
         self.assertIn("failed on teardown", said)
         self.assertIn("a timer in process 'main'", said)
         self.assertIn("test_pending_timer.<locals>.<lambda>", said)
+
+    async def test_fixtures_torn_down_first(self) -> None:
+        """A fixture taking C{poetry_network} is torn down first: what it undoes is not left."""
+        self.assertEqual((await self.report())["test_timer_of_a_fixture"], ("passed", ""))
 
     async def test_settings_fixture_overridden(self) -> None:
         """A module's own C{poetry_kernel_settings} gives the network's kernels their settings."""
