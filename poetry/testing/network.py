@@ -25,7 +25,7 @@ from poetry.testing.ordering import Order
 from poetry.testing.processes import SimulatedProcess
 from poetry.testing.reactor import NetworkReactor
 from poetry.testing.records import ConnectionAttempt, MemoryConnection
-from poetry.testing.timeline import KernelEvent
+from poetry.testing.timeline import EPSILON, KernelEvent
 from poetry.testing.twisted_tcp import MemoryPort
 from poetry.testing.validation import ip_host
 from poetry.testing.validation import seconds as checked_seconds
@@ -33,7 +33,6 @@ from poetry.testing.validation import seconds as checked_seconds
 MAX_ROUNDS = 10_000
 """How many rounds of moving bytes ``flush`` allows before giving up."""
 
-EPSILON = 1e-9
 """How close to the end of an advance a timer counts as due by then (sums of floats drift)."""
 
 
@@ -205,7 +204,11 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
             soonest = self.next_due()
             if soonest is None or soonest > target + EPSILON:
                 break
-            self._set_time(max(soonest, self._now))
+            if soonest <= self._now:  # a flush runs all that is due: this never will
+                raise NetworkDidNotSettle(
+                    f"something due at {soonest!r} never runs (now is {self._now!r})"
+                )
+            self._set_time(soonest)
             self.flush()
         self._set_time(max(target, self._now))
         self.flush()

@@ -31,6 +31,7 @@ from poetry.testing.names import HostsResolver, HostsTable, is_ip, is_ipv6, norm
 from poetry.testing.ordering import Order
 from poetry.testing.records import ConnectionAttempt
 from poetry.testing.sockets import KernelSocket, Owner
+from poetry.testing.timeline import EPSILON
 from poetry.testing.twisted_tcp import MemoryConnector, MemoryPort
 
 
@@ -113,7 +114,7 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         next round. Timers due at the same time run in the network's order
         for ties.
         """
-        due = [call for call in self.calls if call.getTime() <= self.rightNow]
+        due = [call for call in self.calls if call.getTime() <= self.rightNow + EPSILON]
         ran = False
         while due:
             first = due[0].getTime()

@@ -125,6 +125,14 @@ class MovingTests(SimulatedNetworkTestCase):
         self.assertRaises(NetworkDidNotSettle, self.network.flush)
         self.server.crash()
 
+    def test_something_due_that_never_runs_fails(self) -> None:
+        """A timer due that no flush runs fails the advance, naming its time, instead of hanging."""
+        self.client.reactor.run_due = lambda: False  # type: ignore[method-assign]
+        self.client.reactor.callLater(1, lambda: None)
+        error = self.assertRaises(NetworkDidNotSettle, self.network.advance, 2)
+        self.assertIn("due at 1.0 never runs", str(error))
+        self.client.crash()
+
     def test_timers_checked_as_twisted_checks_them(self) -> None:
         """A negative delay is refused as Twisted refuses it; a dead process runs nothing."""
         self.assertRaises(AssertionError, self.client.reactor.callLater, -1, lambda: None)

@@ -188,6 +188,21 @@ class ClockStepTests(SimulatedTestCase):
         self.network.advance(0.1)
         self.assertEqual(fired, [11.0])
 
+    def test_timer_due_after_steps_fires_despite_rounding(self) -> None:
+        """A timer set on a stepped clock fires when due, though the clocks' sum rounds below it.
+
+        Found by the explorer: after two steps back, 0.95 s + 0.1 s on the
+        process's clock, less its offset, rounds a hair below the timer's
+        time, and time stood still with the timer never due.
+        """
+        fired: list[int] = []
+        self.network.advance(0.95)
+        self.server.step_clock(-1)
+        self.server.step_clock(-1)
+        self.server.reactor.callLater(0.1, fired.append, 1)
+        self.network.advance(1)
+        self.assertEqual(fired, [1])
+
     def test_step_forward_brings_timers_in(self) -> None:
         """A step forward fires a timer at once if its time has come."""
         fired: list[float] = []
