@@ -239,7 +239,7 @@ class MemoryPoetryNetwork(NetworkFaults, DeprecatedNames):
     def _set_time(self, time: float) -> None:
         self._now = time
         for process in self._alive():
-            process.reactor.rightNow = time + process.reactor.offset
+            process.reactor.set_time(time)
 
     def _alive(self) -> list[SimulatedProcess]:
         return [process for process in self._processes if process.alive]

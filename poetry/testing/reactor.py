@@ -31,7 +31,6 @@ from poetry.testing.names import HostsResolver, HostsTable, is_ip, is_ipv6, norm
 from poetry.testing.ordering import Order
 from poetry.testing.records import ConnectionAttempt
 from poetry.testing.sockets import KernelSocket, Owner
-from poetry.testing.timeline import EPSILON
 from poetry.testing.twisted_tcp import MemoryConnector, MemoryPort
 
 
@@ -102,6 +101,18 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         """A call was reset or delayed: put the calls in order again."""
         self.calls.sort(key=DelayedCall.getTime)
 
+    def set_time(self, now: float) -> None:
+        """The network's clock reads ``now``: this process's reads that, stepped by its offset.
+
+        A timer due by the network's clock is due by the process's, though
+        adding the offset back may round a hair below the timer's time.
+        """
+        self.rightNow = now + self.offset
+        for call in self.calls:
+            if call.getTime() - self.offset > now:
+                break
+            self.rightNow = max(self.rightNow, call.getTime())
+
     def next_call(self) -> float | None:
         """When the earliest timer is due, on the network's clock, if any."""
         return self.calls[0].getTime() - self.offset if self.calls else None
@@ -114,7 +125,7 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         next round. Timers due at the same time run in the network's order
         for ties.
         """
-        due = [call for call in self.calls if call.getTime() <= self.rightNow + EPSILON]
+        due = [call for call in self.calls if call.getTime() <= self.rightNow]
         ran = False
         while due:
             first = due[0].getTime()

@@ -14,12 +14,7 @@ from dataclasses import dataclass
 from itertools import count
 
 EPSILON = 1e-9
-"""Seconds within which two simulated times are the same time (the timeline's resolution).
-
-A process's timers are kept on its own clock, which a clock step offsets
-from the network's: converting between the two may round by far less than
-this, and a timer due within it of now is due now.
-"""
+"""Seconds within which two simulated times are the same time (the timeline's resolution)."""
 
 
 @dataclass
