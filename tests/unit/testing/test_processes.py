@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import socket
 
 from twisted.internet.defer import TimeoutError
@@ -205,6 +206,26 @@ class ClockStepTests(SimulatedTestCase):
         call = reactor.callLater(0.1, lambda: fired.append(reactor.seconds() >= call.getTime()))
         self.network.advance(1)
         self.assertEqual(fired, [True])  # and not early: Twisted's code would set it again
+
+    def test_timer_set_a_hair_ahead_on_a_stepped_clock_fires(self) -> None:
+        """A timer set during a flush for a hair after now, on a stepped clock, still fires.
+
+        Found by the explorer (a pacer's next tick, on an upstream whose clock
+        stepped back): by the network's clock the timer is due at once, by
+        its process's a hair later; the clocks are set again and it runs.
+        """
+        reactor = self.server.reactor
+        fired: list[bool] = []
+
+        def set_a_hair_ahead() -> None:
+            now = reactor.seconds()
+            reactor.callLater(math.nextafter(now, math.inf) - now, fired.append, True)
+
+        self.network.advance(1.053)
+        self.server.step_clock(-1)
+        reactor.callLater(0, set_a_hair_ahead)
+        self.network.advance(1)
+        self.assertEqual(fired, [True])
 
     def test_step_forward_brings_timers_in(self) -> None:
         """A step forward fires a timer at once if its time has come."""
