@@ -56,6 +56,7 @@ class Endpoint(Stream, Handshake):
         """Socket options set before there was a socket (those of the listening socket)."""
         self.lane = Lane()
         self._timer: KernelEvent | None = None
+        self._orphan_timer: KernelEvent | None = None
         self._tries = self._segments = self._probes = 0
 
     @property
@@ -85,6 +86,29 @@ class Endpoint(Stream, Handshake):
             self.shut_write()
         elif self.state == HALF_OPEN:
             self._close_with(None)  # a listener closing forgets connections half made
+        self.await_fin()
+
+    def await_fin(self) -> None:
+        """Closed, its FIN acknowledged, no FIN from the peer: drop it after C{fin_timeout}.
+
+        As Linux does with an orphaned socket in FIN-WAIT-2 (C{tcp_fin_timeout}):
+        a peer that vanished without a word (its reset lost) would hold it for ever.
+        """
+        if (
+            self.state == OPEN
+            and self.closed_by_app
+            and self.outbox.fin_acked
+            and not self.inbox.fin
+            and self._orphan_timer is None
+        ):
+            self._orphan_timer = self.kernel.later(
+                self.kernel.settings.fin_timeout, self._orphan_timed_out, "FIN-WAIT-2 timeout"
+            )
+
+    def _orphan_timed_out(self) -> None:
+        self._orphan_timer = None
+        if self.state == OPEN and not self.inbox.fin:
+            self._close_with(None)
 
     def reset(self) -> None:
         """Send an RST now: every byte not yet sent is dropped; this side is gone."""
@@ -114,6 +138,10 @@ class Endpoint(Stream, Handshake):
 
     def _changed(self) -> None:
         """Say this side changed: its record may see it gone, its socket may be ready."""
+        orphan = self._orphan_timer
+        if orphan is not None and (self.state != OPEN or self.inbox.fin):
+            orphan.cancel()  # the peer's FIN came, or the side is gone: nothing to wait for
+            self._orphan_timer = None
         if self.connection is not None:
             self.connection.changed(self.kernel.now)
         if self.socket is not None:

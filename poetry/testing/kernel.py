@@ -42,6 +42,8 @@ class KernelSettings:
     (C{tcp_syn_retries}, C{tcp_syn_linear_timeouts}); a listener answers a SYN
     again at most C{synack_retries} times. A listener's queue of connections
     not yet accepted holds its backlog, at most C{max_backlog} (C{somaxconn}).
+    A socket its application closed, its FIN acknowledged, waits for the
+    peer's FIN C{fin_timeout} seconds, then is dropped (C{tcp_fin_timeout}).
     """
 
     receive_buffer: int = 128_512
@@ -57,6 +59,7 @@ class KernelSettings:
     syn_linear_timeouts: int = 4
     synack_retries: int = 5
     max_backlog: int = 4096
+    fin_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         """Refuse settings no kernel could have (a zero buffer, a negative time or count)."""
@@ -79,6 +82,7 @@ class KernelSettings:
             "syn_linear_timeouts": "ipv4/tcp_syn_linear_timeouts",
             "synack_retries": "ipv4/tcp_synack_retries",
             "max_backlog": "core/somaxconn",
+            "fin_timeout": "ipv4/tcp_fin_timeout",
         }
         found: dict[str, Any] = {}
         for name, path in read.items():

@@ -415,6 +415,41 @@ class PartitionTests(SimulatedTestCase):
         client.close()
         self.network.flush()  # the client's FIN
 
+    def test_closed_side_whose_peer_vanished_is_dropped_after_fin_timeout(self) -> None:
+        """A side closed and acknowledged whose peer's reset was lost waits C{fin_timeout}, no more.
+
+        Found by the explorer: the client's reset was lost in a partition, and
+        the server's side, its FIN acknowledged, waited for the client's FIN
+        for ever; Linux drops such an orphan after C{tcp_fin_timeout}.
+        """
+        server, client = self.socket_pair()
+        server.shutdown(socket.SHUT_WR)
+        server.close()
+        self.network.flush()  # the FIN is acknowledged
+        [connection] = self.network.connections
+        self.network.partition(SERVER_HOST, CLIENT_HOST)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        client.close()  # its reset is lost
+        self.network.heal(SERVER_HOST, CLIENT_HOST)
+        self.network.advance(59.9)
+        self.assertFalse(connection.closed)
+        self.network.advance(0.1)
+        self.assertTrue(connection.closed)
+        self.leave()
+
+    def test_half_closed_side_waits_for_the_peer(self) -> None:
+        """A side only half-closed (its application still holds it) waits for the peer for ever."""
+        server, client = self.socket_pair()
+        server.shutdown(socket.SHUT_WR)
+        self.network.advance(120)
+        self.assertEqual(read_all(client), (b"", "eof"))
+        client.send(b"still here")
+        self.network.flush()
+        self.assertEqual(read_all(server), (b"still here", "open"))
+        server.close()
+        client.close()
+        self.network.flush()
+
     def test_held_connection(self) -> None:
         """A held connection drops its packets both ways; after release, the next try arrives."""
         server, client = self.socket_pair()
