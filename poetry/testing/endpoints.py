@@ -86,9 +86,9 @@ class Endpoint(Stream, Handshake):
             self.shut_write()
         elif self.state == HALF_OPEN:
             self._close_with(None)  # a listener closing forgets connections half made
-        self.await_fin()
+        self._await_fin()
 
-    def await_fin(self) -> None:
+    def _await_fin(self) -> None:
         """Closed, its FIN acknowledged, no FIN from the peer: drop it after C{fin_timeout}.
 
         As Linux does with an orphaned socket in FIN-WAIT-2 (C{tcp_fin_timeout}):

@@ -49,7 +49,7 @@ class Stream:
 
         def _changed(self) -> None: ...
 
-        def await_fin(self) -> None: ...
+        def _await_fin(self) -> None: ...
 
         def _stall(self) -> bool: ...
 
@@ -125,7 +125,7 @@ class Stream:
             self._disarm()
             self._tries = self._segments = self._probes = 0
             self._changed()
-            self.await_fin()
+            self._await_fin()
         self.transmit()
 
     def read(self, limit: int) -> bytes:
