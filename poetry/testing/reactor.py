@@ -77,10 +77,12 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         """Call ``callable`` after ``delay`` seconds of this process's clock.
 
         As C{Clock.callLater}, but the calls are kept in order as they are
-        added (and again when one is reset or delayed), not sorted every time:
-        a process with many timers (a client's timeout per connection) would
-        spend its time sorting. As Twisted's reactor does, it refuses a
-        negative delay; a process that has ended runs nothing more.
+        added, not sorted every time: a process with many timers (a client's
+        timeout per connection) would spend its time sorting. A call put off
+        (reset to later, or delayed) keeps its place until it comes first, as
+        in Twisted's own reactor, which is not told of it. As Twisted's reactor
+        does, it refuses a negative delay; a process that has ended runs
+        nothing more.
         """
         assert delay >= 0, f"{delay} is not greater than or equal to 0 seconds"
         if not getattr(self.owner, "alive", True):
@@ -94,12 +96,25 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
             self._resort,
             self.seconds,
         )
-        insort(self.calls, call, key=DelayedCall.getTime)
+        insort(self.calls, call, key=_set_for)
         return call
 
     def _resort(self, call: IDelayedCall) -> None:
-        """A call was reset or delayed: put the calls in order again."""
-        self.calls.sort(key=DelayedCall.getTime)
+        """A call was brought forward (Twisted says so only then): put the calls in order again."""
+        self.calls.sort(key=_set_for)
+
+    def _put_off_calls_in_place(self) -> None:
+        """Move each call put off since it was set, once it comes first, to its new place.
+
+        The calls are in order of the times they were set for; one reset to
+        later or delayed is due later still, so the first call not put off
+        is the earliest (Twisted's reactor does the same).
+        """
+        calls = self.calls
+        while calls and calls[0].delayed_time:
+            call = calls.pop(0)
+            call.activate_delay()
+            insort(calls, call, key=_set_for)
 
     def set_time(self, now: float) -> None:
         """The network's clock reads ``now``: this process's reads that, stepped by its offset.
@@ -109,12 +124,14 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         """
         self.rightNow = now + self.offset
         for call in self.calls:
-            if call.getTime() - self.offset > now:
-                break
-            self.rightNow = max(self.rightNow, call.getTime())
+            if call.time - self.offset > now:
+                break  # in order of the times they were set for: none after is due
+            if call.getTime() - self.offset <= now:  # not put off past now
+                self.rightNow = max(self.rightNow, call.getTime())
 
     def next_call(self) -> float | None:
         """When the earliest timer is due, on the network's clock, if any."""
+        self._put_off_calls_in_place()
         return self.calls[0].getTime() - self.offset if self.calls else None
 
     def run_due(self) -> bool:
@@ -125,7 +142,11 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         next round. Timers due at the same time run in the network's order
         for ties.
         """
-        due = [call for call in self.calls if call.getTime() <= self.rightNow]
+        self._put_off_calls_in_place()
+        due = sorted(
+            (call for call in self.calls if call.getTime() <= self.rightNow),
+            key=DelayedCall.getTime,
+        )
         ran = False
         while due:
             first = due[0].getTime()
@@ -263,3 +284,8 @@ class NetworkReactor(_DisconnectSelectableMixin, MemoryReactorClock):
         if why:
             self._disconnectSelectable(selectable, why, is_read)  # type: ignore[no-untyped-call]
         return served
+
+
+def _set_for(call: DelayedCall) -> float:
+    """The time ``call`` was last set for (not counting a delay since: see C{activate_delay})."""
+    return call.time

@@ -60,6 +60,54 @@ class PollTests(SimulatedTestCase):
         self.assertEqual(client.events, [("lost", ConnectionLost)])
 
 
+class TimerTests(SimulatedTestCase):
+    """A process's timers fire at their own time, however they were reset or delayed."""
+
+    def setUp(self) -> None:
+        """No timer has fired yet."""
+        super().setUp()
+        self.times: list[object] = []
+
+    def test_reset(self) -> None:
+        """A timer reset fires at its new time, on the simulated clock."""
+        timer = self.client.reactor.callLater(1, self.times.append, "fired")
+        self.network.advance(0.5)
+        timer.reset(2)  # 2.5 s
+        self.network.advance(1.9)
+        self.assertEqual(self.times, [])
+        self.network.advance(0.1)
+        self.assertEqual(self.times, ["fired"])
+
+    def test_delayed_past_another(self) -> None:
+        """A timer delayed past another lets the other fire at its own time."""
+        reactor = self.client.reactor
+        first = reactor.callLater(1, lambda: None)
+        reactor.callLater(2, lambda: self.times.append(reactor.seconds()))
+        first.delay(2)
+        self.network.advance(2.5)
+        self.assertEqual(self.times, [2.0])
+        self.network.advance(0.5)
+
+    def test_set_after_one_delayed(self) -> None:
+        """A timer set after another was delayed past it fires at its own time."""
+        reactor = self.client.reactor
+        first = reactor.callLater(1, lambda: None)
+        first.delay(2)
+        reactor.callLater(2, lambda: self.times.append(reactor.seconds()))
+        self.network.advance(2.5)
+        self.assertEqual(self.times, [2.0])
+        self.network.advance(0.5)
+
+    def test_reset_to_later_past_another(self) -> None:
+        """A timer reset to later than another lets the other fire first, at its own time."""
+        reactor = self.client.reactor
+        first = reactor.callLater(1, self.times.append, "first")
+        reactor.callLater(2, lambda: self.times.append(("second", reactor.seconds())))
+        first.reset(5)
+        self.network.advance(10)
+        self.assertEqual(self.times, [("second", 2.0), "first"])
+
+
 class ResolveTests(SimulatedTestCase):
     """C{reactor.resolve} answers from the hosts table."""
 
