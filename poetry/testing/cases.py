@@ -25,8 +25,8 @@ those of a tool that wraps their functions (mutmut's trampolines)."""
 
 def _calling_frame() -> FrameType:
     """The frame of the code making a case: the first outside L{_MAKERS}'s modules."""
-    frame = sys._getframe(1)
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(_MAKERS):
+    frame = sys._getframe()
+    while frame.f_back is not None and str(frame.f_globals.get("__name__")).startswith(_MAKERS):
         frame = frame.f_back
     return frame
 
@@ -40,8 +40,8 @@ def case_name(name: str | None) -> str:
     """The test case's name: given, or the name its making is assigned to."""
     if name is not None:
         return name
-    context = inspect.getframeinfo(_calling_frame()).code_context or [""]
-    assigned = _ASSIGNED.match(context[0])
+    lines = inspect.getframeinfo(_calling_frame()).code_context
+    assigned = _ASSIGNED.match(lines[0]) if lines else None
     if assigned is None:
         raise TypeError(
             "name the test case: assign it at module level (Name = in_memory(Kit)),"
@@ -70,10 +70,10 @@ def make_case(name: str, harness: type, kit: type, case: type) -> type:
 def _defined(klass: type, leaving_out: set[type] | None = None) -> set[str]:
     """The names ``klass`` and its bases define, but dunders and those of ``leaving_out``.
 
-    C{object} is always left out; a kit may derive from the harness it runs
-    on, whose names are then its own.
+    A kit may derive from the harness it runs on: the names the harness
+    defines are then left out (and C{object} defines only dunders).
     """
-    left_out = {object} | (leaving_out or set())
+    left_out = leaving_out or set()
     return {
         attribute
         for base in klass.__mro__

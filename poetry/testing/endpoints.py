@@ -38,24 +38,24 @@ class Endpoint(Stream, Handshake):
         self.kernel = kernel
         self.host, self.port = host, port
         self.peer: Endpoint | None = None
-        self.state = "new"
+        self.state = "new"  # pragma: no mutate (set before any read)
         self.outbox, self.inbox = Outbox(), Inbox()
         self.error: int | None = None
         """The error the application hears next (C{SO_ERROR}), if any."""
         self.closed_by_app = False
         self.read_shut = False
-        self.connection: Any = None
+        self.connection: Any = None  # pragma: no mutate (set before any read)
         """The network's record of the connection (it says whether it is held)."""
         self.listener: Any = None
-        self.target: tuple[str, int] | None = None
+        self.target: tuple[str, int] | None = None  # pragma: no mutate (set before any read)
         self.socket: Any = None
         """The socket the application holds for this side, once it has one."""
         self.stalled = False
         """Whether the connection is to be held as its handshake ends (a stall)."""
-        self.options: dict[tuple[int, int], Any] = {}
+        self.options: dict[tuple[int, int], Any] = {}  # pragma: no mutate (set before any read)
         """Socket options set before there was a socket (those of the listening socket)."""
         self.lane = Lane()
-        self._timer: KernelEvent | None = None
+        self._timer: KernelEvent | None = None  # pragma: no mutate (set before any read)
         self._orphan_timer: KernelEvent | None = None
         self._tries = self._segments = self._probes = 0
 
@@ -78,14 +78,12 @@ class Endpoint(Stream, Handshake):
         """The application closes its socket (``reset``: with C{SO_LINGER} 0)."""
         self.closed_by_app = self.read_shut = True
         self._changed()
-        if self.state == CONNECTING:
-            self._close_with(None)
+        if self.state in (CONNECTING, HALF_OPEN):
+            self._close_with(None)  # a connect abandoned; a listener's connection half made
         elif self.state == OPEN and (reset or self.inbox.queued):
             self.reset()
         elif self.state == OPEN:
             self.shut_write()
-        elif self.state == HALF_OPEN:
-            self._close_with(None)  # a listener closing forgets connections half made
         self._await_fin()
 
     def _await_fin(self) -> None:
@@ -117,9 +115,9 @@ class Endpoint(Stream, Handshake):
         self._close_with(None)
         peer = self.peer
         if peer is not None:
-            self._send(peer.host, lambda: peer.reset_arrived(self), "RST")
+            self._send(peer.host, peer.reset_arrived, "RST")
 
-    def reset_arrived(self, sender: Endpoint | None) -> None:
+    def reset_arrived(self) -> None:
         """The peer reset the connection (or, while connecting, refused it)."""
         if self.state == CONNECTING:
             self._close_with(errno.ECONNREFUSED)

@@ -40,7 +40,7 @@ class Handshake:
 
         def _changed(self) -> None: ...
 
-        def reset_arrived(self, sender: Any) -> None:
+        def reset_arrived(self) -> None:
             """The peer reset the connection (or refused it)."""
             ...
 
@@ -75,7 +75,7 @@ class Handshake:
             return
         listener = self.kernel.listener(host, port)
         if listener is None or links.refuses(host, port):
-            self.kernel.carry(host, self.host, lambda: self.reset_arrived(None), "RST")
+            self.kernel.carry(host, self.host, self.reset_arrived, "RST")
         else:
             listener.syn(self)
 
@@ -88,9 +88,9 @@ class Handshake:
                 self.connection.made(self.kernel.now)
             self._changed()
         if self.state == OPEN and self.peer is server:
-            self._send(server.host, lambda: server.handshake_acked(self), "ACK")
+            self._send(server.host, server.handshake_acked, "ACK")
         else:
-            self._send(server.host, lambda: server.reset_arrived(self), "RST")
+            self._send(server.host, server.reset_arrived, "RST")
 
     # the handshake, server side
 
@@ -108,12 +108,12 @@ class Handshake:
         if self.state != HALF_OPEN:
             return
         if self._tries > self.kernel.settings.synack_retries:
-            self.state = CLOSED
+            self._close_with(None)
             self.listener.forget(self)
         else:
             self.answer()
 
-    def handshake_acked(self, client: Any) -> None:
+    def handshake_acked(self) -> None:
         """The client's ACK arrived: the connection waits to be accepted (or stalls)."""
         if self.state == HALF_OPEN and self._stall():
             return

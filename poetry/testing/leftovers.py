@@ -42,9 +42,9 @@ def leftovers(network: MemoryPoetryNetwork) -> list[str]:
 
 def _producing(transport: Any) -> bool:
     """Whether ``transport`` has a producer registered, in a process still alive."""
-    if transport is None or getattr(transport, "producer", None) is None:
+    if transport is None or transport.producer is None:
         return False
-    return bool(getattr(transport.reactor.owner, "alive", True))
+    return bool(transport.reactor.owner.alive)
 
 
 def assert_nothing_left(network: MemoryPoetryNetwork) -> None:

@@ -64,9 +64,12 @@ class Listener:
         return len(self._queue) + len(self._half_open) > self.backlog
 
     def complete(self, server: Endpoint) -> None:
-        """The handshake of ``server`` completed: queue it to be accepted (room permitting)."""
-        if len(self._queue) > self.backlog or server.peer not in self._half_open:
-            return
+        """The handshake of ``server`` completed: queue it to be accepted.
+
+        There is room: a SYN is answered only while the queue and the
+        handshakes under way leave some (L{_full}).
+        """
+        assert server.peer is not None  # a server side has its client from the start
         del self._half_open[server.peer]
         server.established()
         self._queue.append(server)

@@ -32,15 +32,20 @@ def normalised(host: str) -> str:
     if host == "":
         return "0.0.0.0"
     try:
-        return ipaddress.ip_address(host.strip("[]")).compressed
+        return ipaddress.ip_address(_unbracketed(host)).compressed
     except ValueError:
         return host.lower()
+
+
+def _unbracketed(host: str) -> str:
+    """``host`` without the brackets of an IPv6 address in a URL (C{[::1]})."""
+    return host.strip("[]")  # pragma: no mutate (an IP address neither begins nor ends with X)
 
 
 def is_ip(host: str) -> bool:
     """Whether ``host`` is an IP address (of either family), not a name."""
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        ipaddress.ip_address(_unbracketed(host))
     except ValueError:
         return False
     return True
@@ -48,7 +53,7 @@ def is_ip(host: str) -> bool:
 
 def is_ipv6(host: str) -> bool:
     """Whether ``host`` is an IPv6 address."""
-    return is_ip(host) and ipaddress.ip_address(host.strip("[]")).version == 6
+    return is_ip(host) and ipaddress.ip_address(_unbracketed(host)).version == 6
 
 
 def tcp_address(host: str, port: int) -> Address:
@@ -102,7 +107,7 @@ class HostsResolver:
         hostName: str,
         portNumber: int = 0,
         addressTypes: Sequence[type[IAddress]] | None = None,
-        transportSemantics: str = "TCP",
+        transportSemantics: str = "TCP",  # pragma: no mutate (the interface's; not read)
     ) -> IHostResolution:
         """Tell ``resolutionReceiver`` every address of ``hostName``; none for an unknown name."""
         resolution = _Resolution(hostName)

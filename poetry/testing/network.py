@@ -14,7 +14,7 @@ from typing import Any
 
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IDelayedCall, IListeningPort, IProtocolFactory
+from twisted.internet.interfaces import IDelayedCall, IProtocolFactory
 
 from poetry.testing.endpoints import Endpoint
 from poetry.testing.faults import NetworkFaults
@@ -41,7 +41,7 @@ class DeprecatedNames:
 
     _connections: list[MemoryConnection]
 
-    def exit_process(self, *ports: IListeningPort) -> None:
+    def exit_process(self, *ports: MemoryPort) -> None:
         """Deprecated: end only some sockets, as if their process died; use L{SimulatedProcess}.
 
         The ports and every connection they accepted are closed by the kernel
@@ -54,10 +54,9 @@ class DeprecatedNames:
             stacklevel=2,
         )
         for listening in ports:
-            keys = {getattr(listening, "key", None)}
             for connection in self._connections:
                 transport = connection.server
-                if connection.listening in keys and transport is not None:
+                if connection.listening == listening.key and transport is not None:
                     _close_as_exit(transport)
             _close_as_exit(listening)
 

@@ -30,8 +30,8 @@ class Order:
     def arrange(self, items: Sequence[T]) -> list[T]:
         """Return ``items`` in the order to take them."""
         arranged = list(items)
-        if self._random is not None and len(arranged) > 1:
-            self._random.shuffle(arranged)
+        if self._random is not None:
+            self._random.shuffle(arranged)  # one item or none draws nothing
         return arranged
 
     def pick(self, items: Sequence[T]) -> T:

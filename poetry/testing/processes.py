@@ -59,11 +59,11 @@ class SimulatedProcess:
         """``sock`` is one of this process's (it made or accepted it)."""
         if not self.alive:
             raise RuntimeError(f"{self!r} has ended: it cannot open a socket")
-        self._sockets[sock] = None
+        self._sockets[sock] = None  # pragma: no mutate (values never read)
 
     def forget(self, sock: KernelSocket) -> None:
-        """``sock`` is closed."""
-        self._sockets.pop(sock, None)
+        """``sock`` is closed (it closes once: it is still this process's)."""
+        del self._sockets[sock]
 
     def step_clock(self, seconds: float) -> None:
         """Step this process's wall clock by ``seconds`` (back, if negative), as NTP may.

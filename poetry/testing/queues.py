@@ -22,7 +22,7 @@ class Outbox:
         """Whether a FIN follows the data (the socket was shut down or closed)."""
         self.fin_sent = False
         self.fin_acked = False
-        self.high = 0
+        self.high = 0  # pragma: no mutate (1 differs only where no byte was sent: none can be)
         """The sequence number after the last byte ever sent (retransmissions go up to it)."""
         self.fin_was_sent = False
         """Whether the FIN was ever sent (a retransmission may send it again)."""

@@ -10,6 +10,7 @@ non-blocking, as Twisted's are.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import socket
 import struct
@@ -26,9 +27,8 @@ ORDINARY_LINGER = struct.pack("ii", 0, 0)
 RESET_LINGER = struct.pack("ii", 1, 0)
 """C{SO_LINGER} on with no time: a closed socket sends a reset."""
 
-_null: list[int] = []
 
-
+@functools.cache
 def _null_descriptor() -> int:
     """A real descriptor (of the null device), opened once, for every simulated socket.
 
@@ -36,19 +36,30 @@ def _null_descriptor() -> int:
     descriptor: that needs a descriptor the operating system knows. None of
     them reads or writes it.
     """
-    if not _null:
-        _null.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
-    return _null[0]
+    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
 
 
 class Owner(Protocol):
     """The simulated process a socket belongs to."""
+
+    alive: bool
+    """Whether the process still runs."""
+    address: str | None
+    """The address its connections come from (None: the loopback address of their family)."""
 
     def adopt(self, sock: KernelSocket) -> None:
         """``sock`` is now one of this process's."""
 
     def forget(self, sock: KernelSocket) -> None:
         """``sock`` is closed: it is no longer this process's."""
+
+
+def source_address(owner: Owner, destination: str) -> str:
+    """The address a connect to ``destination`` comes from: ``owner``'s, if of that family."""
+    address = owner.address
+    if address is None or is_ipv6(address) != is_ipv6(destination):
+        return "::1" if is_ipv6(destination) else "127.0.0.1"
+    return address
 
 
 def _fail(code: int) -> OSError:
@@ -70,9 +81,14 @@ class Options:
 
     def setsockopt(self, level: int, option: int, value: Any) -> None:
         """Set an option; only C{SO_LINGER} changes what the socket does."""
-        self._options[(level, option)] = bytes(value) if isinstance(value, bytes) else value
+        self._options[(level, option)] = value
 
-    def getsockopt(self, level: int, option: int, size: int = 0) -> Any:
+    def getsockopt(
+        self,
+        level: int,
+        option: int,
+        size: int = 0,  # pragma: no mutate (the buffer's size is not read)
+    ) -> Any:
         """Return an option; C{SO_ERROR} gives (and clears) the pending error."""
         if (level, option) == (socket.SOL_SOCKET, socket.SO_ERROR):
             endpoint = self._endpoint
@@ -128,8 +144,13 @@ class Listening:
         endpoint.options = dict(self._options)
 
     def accept(self) -> tuple[Any, tuple[Any, ...]]:
-        """Return the oldest connection made and not yet accepted (C{EAGAIN} if none)."""
-        endpoint = self._listener.accept() if self._listener is not None else None
+        """Return the oldest connection made and not yet accepted (C{EAGAIN} if none).
+
+        A socket that does not listen refuses, as Linux does, with C{EINVAL}.
+        """
+        if self._listener is None:
+            raise _fail(errno.EINVAL)
+        endpoint = self._listener.accept()
         if endpoint is None:
             raise BlockingIOError(errno.EAGAIN, os.strerror(errno.EAGAIN))
         accepted = KernelSocket(self.kernel, self.family, self.owner, endpoint)
@@ -204,9 +225,13 @@ class KernelSocket(Options, Listening):
         if endpoint is None:
             host = normalised(address[0])
             if self._host in ("0.0.0.0", "::"):
-                self._host = self.owner_address(host)
+                self._host = source_address(self.owner, host)
             if not self._owns_port:
-                self._port = self.kernel.bind(self._host, 0, listening=False)
+                self._port = self.kernel.bind(
+                    self._host,
+                    0,
+                    listening=False,  # pragma: no mutate (None is as false)
+                )
                 self._owns_port = True
             endpoint = self._endpoint = Endpoint(self.kernel, self._host, self._port)
             endpoint.socket = self
@@ -219,13 +244,6 @@ class KernelSocket(Options, Listening):
             return errno.EISCONN
         error, endpoint.error = endpoint.error, None
         return error or errno.ECONNABORTED
-
-    def owner_address(self, destination: str) -> str:
-        """The address a connect from this socket comes from: its process's, by family."""
-        address = getattr(self.owner, "address", None)
-        if address is None or is_ipv6(address) != is_ipv6(destination):
-            return "::1" if is_ipv6(destination) else "127.0.0.1"
-        return str(address)
 
     # data
 
@@ -313,7 +331,6 @@ class KernelSocket(Options, Listening):
         return bool(
             endpoint.inbox.queued
             or endpoint.inbox.fin
-            or endpoint.error is not None
             or endpoint.read_shut
             or endpoint.state != OPEN
         )
@@ -323,6 +340,6 @@ class KernelSocket(Options, Listening):
         endpoint = self._endpoint
         if endpoint is None or endpoint.state == CONNECTING:
             return False
-        if endpoint.state != OPEN or endpoint.error is not None or endpoint.outbox.fin:
+        if endpoint.state != OPEN or endpoint.outbox.fin:  # an error comes with the end
             return True
         return endpoint.outbox.queued < self.kernel.settings.send_buffer

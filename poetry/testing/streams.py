@@ -61,7 +61,7 @@ class Stream:
 
     def transmit(self) -> None:
         """Send what the peer's window takes now, and the FIN once every byte is out."""
-        if self.state != OPEN or self.peer is None:
+        if self.state != OPEN:
             return
         peer, out, settings = self.peer, self.outbox, self.kernel.settings
         segments = self._segments
@@ -70,7 +70,7 @@ class Stream:
         recovering = self._tries > 1  # a timeout (past the tail loss probe) since the last ACK
         if recovering:
             window = min(window, out.high - out.next)  # only what was sent: no new data yet
-        if out.unsent and window > 0:
+        if out.unsent and window > 0:  # pragma: no mutate (taking no byte sends nothing)
             sequence, chunk = out.take(window)
             for piece in self.kernel.links.segments(chunk):
                 for start in range(0, len(piece), settings.segment_size):
@@ -106,10 +106,8 @@ class Stream:
             if self._stall():
                 return
             self.listener.complete(self)
-            if self.state == HALF_OPEN:
-                return  # the accept queue is full: the peer sends again
         if self.gone:
-            self._send(sender.host, lambda: sender.reset_arrived(self), "RST")
+            self._send(sender.host, sender.reset_arrived, "RST")
             return
         if self.read_shut and self.outbox.fin and sequence + len(data) > self.inbox.received:
             self.reset()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 from typing import Any
 
@@ -41,6 +42,10 @@ class SimulatedTestCase(MemoryNetworkMixin, SynchronousTestCase):
         if self._check:
             super().check_nothing_left()
 
+    def on_the_wire(self) -> list[tuple[str, float]]:
+        """The kernel's packets in flight and timers set: what each is, and when it is due."""
+        return [(event.what, event.time) for event in self.network.kernel.timeline.pending()]
+
     def serve(self, factory: IProtocolFactory, port: int = PORT, backlog: int = 50) -> Any:
         """Listen with ``factory`` in the server process; return the port."""
         return self.server.reactor.listenTCP(port, factory, backlog, interface=SERVER_HOST)
@@ -77,3 +82,22 @@ class SimulatedTestCase(MemoryNetworkMixin, SynchronousTestCase):
         accepted, _ = listening.accept()
         listening.close()
         return accepted, connecting
+
+
+def read_all(sock: KernelSocket) -> tuple[bytes, str]:
+    """Read until the socket would block or ends; return the bytes and how it ended.
+
+    The end is C{"open"} (it would block), C{"eof"} (a clean close), or the
+    name of the error a read raised (C{"ECONNRESET"}, ...).
+    """
+    received = b""
+    while True:
+        try:
+            data = sock.recv(65536)
+        except BlockingIOError:
+            return received, "open"
+        except OSError as error:
+            return received, errno.errorcode[error.errno]
+        if not data:
+            return received, "eof"
+        received += data

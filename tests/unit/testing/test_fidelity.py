@@ -7,10 +7,27 @@ The same checks run on the real kernel in ``tests/integration/test_fidelity.py``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectError
+from twisted.python.failure import Failure
+from twisted.trial.reporter import TestResult
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from poetry.testing.fidelity import CELLS, PHASES, KernelChecks, Seen, render
+from poetry.testing.fidelity import (
+    CELLS,
+    CHUNK,
+    PACE,
+    PHASES,
+    Cell,
+    KernelChecks,
+    Seen,
+    Watcher,
+    render,
+    run_cell,
+    slow,
+)
 from poetry.testing.kits import in_memory
 
 ROOT = Path(__file__).parents[3]
@@ -46,3 +63,54 @@ class MatrixTests(SynchronousTestCase):
         self.assertFalse(cell.agrees(Seen("reset", 128_512, 0.7)))
         self.assertFalse(cell.agrees(Seen("reset", 128_512, None)))
         self.assertEqual(str(Seen("open", 5)), "open, 5 bytes")
+
+    def test_time_tolerance_inclusive(self) -> None:
+        """An end exactly as far from the kernel's as the tolerance still agrees."""
+        cell = Cell(
+            "fault", "mid-poem", Seen("clean", 0, 1.0), "", _no_scenario, time_tolerance=0.5
+        )
+        self.assertEqual(
+            (cell.agrees(Seen("clean", 0, 1.5)), cell.agrees(Seen("clean", 0, 1.6))), (True, False)
+        )
+
+    def test_slow_server_script(self) -> None:
+        """A slow server's script: its chunks a pace apart, then its end with the last (if any)."""
+        self.assertEqual(
+            slow(2), [(0, ("write", CHUNK)), (PACE, ("write", CHUNK)), (PACE, "close")]
+        )
+        self.assertEqual(slow(2, None), [(0, ("write", CHUNK)), (PACE, ("write", CHUNK))])
+
+    def test_failed_otherwise_than_refused(self) -> None:
+        """A connection that fails but is not refused is seen as failed."""
+        watcher = Watcher(lambda: 1.5)
+        watcher.failed(Failure(ConnectError("no route to host")))
+        self.assertEqual((watcher.end, watcher.at), ("failed", 1.5))
+
+
+class CellRunTests(SynchronousTestCase):
+    """A cell runs on every harness, but one only loopback agrees with, across the namespaces."""
+
+    def test_loopback_only_cell_runs_in_memory(self) -> None:
+        """In memory, a cell that only loopback's kernel agrees with runs (it is not skipped)."""
+        case = KernelChecksInMemory("test_reader_that_does_not_read_closing")
+        result = TestResult()
+        case.run(result)
+        self.assertEqual((result.skips, result.failures, result.errors), ([], [], []))
+        self.assertEqual(result.successes, 1)
+
+    def test_loopback_only_cell_skipped_across_namespaces(self) -> None:
+        """Across the namespaces, such a cell skips, saying what that kernel gives instead."""
+        [cell] = [c for c in CELLS if c.loopback_only]
+        ran = Deferred.fromCoroutine(run_cell(cell, _Namespaces()))
+        self.assertEqual(str(self.failureResultOf(ran, SkipTest).value), cell.loopback_only)
+
+
+class _Namespaces:
+    """A harness that says it runs across namespaces (a cell skipped there never touches it)."""
+
+    world = "namespaces"
+
+
+async def _no_scenario(h: Any) -> Seen:
+    """A scenario never run."""
+    raise NotImplementedError

@@ -5,11 +5,71 @@ from __future__ import annotations
 import errno
 import socket
 
+from poetry.testing import RESET_LINGER
+from poetry.testing.sockets import KernelSocket
 from tests.support.simulated import CLIENT_HOST, PORT, SERVER_HOST, SimulatedTestCase
+
+
+class WireTests(SimulatedTestCase):
+    """A handshake's packets and timers, each named and due after the link's latency."""
+
+    def test_syn_synack_ack(self) -> None:
+        """A SYN, then a SYN-ACK, then an ACK, 0.1 s each way; each side's retry timer with them."""
+        self.server_socket()
+        self.network.set_latency(SERVER_HOST, CLIENT_HOST, 0.1)
+        self.client_socket()
+        self.assertEqual(self.on_the_wire(), [("SYN", 0.1), ("SYN retry", 1.0)])
+        self.network.advance(0.1)
+        self.assertEqual(
+            self.on_the_wire(), [("SYN-ACK", 0.2), ("SYN retry", 1.0), ("SYN-ACK retry", 1.1)]
+        )
+        self.network.advance(0.1)
+        self.assertEqual(self.on_the_wire(), [("ACK", 0.3), ("SYN-ACK retry", 1.1)])
+        self.network.advance(0.1)
+        self.assertEqual(self.on_the_wire(), [])
+        self.leave()
+
+    def test_refused_by_a_reset(self) -> None:
+        """A SYN where nothing listens draws an RST, which takes the latency back to the client."""
+        self.network.set_latency(SERVER_HOST, CLIENT_HOST, 0.1)
+        connecting = self.client_socket()
+        self.network.advance(0.1)
+        self.assertEqual(self.on_the_wire(), [("RST", 0.2), ("SYN retry", 1.0)])
+        self.network.advance(0.1)
+        self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.ECONNREFUSED)
+        connecting.close()
+
+    def test_first_loss_probed_as_a_tail_loss(self) -> None:
+        """A connection starts with no retry tried: a first loss of two segments is probed soon.
+
+        The tail loss probe after two segments comes after twice the round
+        trip (at least 10 ms); a retransmission timeout would be 0.2 s.
+        """
+        server, client = self.socket_pair()
+        self.network.fragment(sizes=[1])
+        [connection] = self.network.connections
+        connection.hold()
+        client.send(b"ab")
+        self.assertEqual(self.on_the_wire(), [("retransmission", 0.01)])
+        self.leave()
 
 
 class ListenerRetryTests(SimulatedTestCase):
     """A listener answers a SYN again, and gives up on a client that never completes."""
+
+    def ack_lost(self) -> tuple[KernelSocket, KernelSocket]:
+        """A listener, and a client connected to it at 0.2 s (0.1 s each way) whose ACK was lost.
+
+        The client's packets are dropped (a one-way partition) from 0.15 s
+        until the test heals it; it is now 0.25 s.
+        """
+        listening = self.server_socket()
+        self.network.set_latency(SERVER_HOST, CLIENT_HOST, 0.1)
+        connecting = self.client_socket()
+        self.network.advance(0.15)
+        self.network.partition(CLIENT_HOST, SERVER_HOST, both_ways=False)
+        self.network.advance(0.1)
+        return listening, connecting
 
     def test_lost_ack_completed_by_synack_retry(self) -> None:
         """A client's lost ACK: it is connected; the listener's SYN-ACK retry gets another ACK.
@@ -18,12 +78,7 @@ class ListenerRetryTests(SimulatedTestCase):
         and the ACK is lost; the SYN-ACK retry leaves at 1.1 s, and the ACK it
         draws queues the connection at 1.3 s.
         """
-        listening = self.server_socket()
-        self.network.set_latency(SERVER_HOST, CLIENT_HOST, 0.1)
-        connecting = self.client_socket()
-        self.network.advance(0.15)
-        self.network.partition(CLIENT_HOST, SERVER_HOST, both_ways=False)
-        self.network.advance(0.1)
+        listening, connecting = self.ack_lost()
         self.assertEqual(connecting.connect_ex((SERVER_HOST, PORT)), errno.EISCONN)
         self.network.heal(CLIENT_HOST, SERVER_HOST)
         self.network.advance(1.0)  # 1.25 s
@@ -37,7 +92,7 @@ class ListenerRetryTests(SimulatedTestCase):
         listening = self.server_socket()
         self.network.stall(SERVER_HOST, PORT)
         connecting = self.client_socket()
-        self.network.advance(70)  # SYN-ACKs at 1, 2, 4, 8, 16 and 32 s, all held
+        self.network.advance(70)  # SYN-ACKs again at 1, 3, 7, 15 and 31 s, all held; none at 63
         self.assertFalse(listening.readable())
         [connection] = self.network.every_connection
         connection.release()
@@ -45,6 +100,35 @@ class ListenerRetryTests(SimulatedTestCase):
         self.network.advance(1)
         self.assertEqual(self.assertRaises(OSError, connecting.recv, 1).errno, errno.ECONNRESET)
         self.leave()
+
+    def test_half_made_kept_through_its_retries(self) -> None:
+        """A handshake is kept until its last SYN-ACK retry (at 31 s) has had its time, 32 s."""
+        listening = self.server_socket()
+        self.network.stall(SERVER_HOST, PORT)
+        connecting = self.client_socket()
+        self.network.advance(40)
+        [connection] = self.network.every_connection
+        connection.release()
+        connecting.send(b"in time")
+        self.network.flush()
+        accepted, _ = listening.accept()
+        self.assertEqual(accepted.recv(100), b"in time")
+        self.leave()
+
+    def test_synack_to_a_client_that_reset_is_reset(self) -> None:
+        """A SYN-ACK retry that reaches a client whose own reset was lost is reset: never queued.
+
+        With 0.1 s each way, the client's ACK and its reset are lost in a
+        one-way partition; the listener's SYN-ACK retry (1.1 s) finds it gone.
+        """
+        listening, connecting = self.ack_lost()
+        connecting.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        connecting.close()
+        self.network.heal(CLIENT_HOST, SERVER_HOST)
+        self.network.advance(2)
+        self.assertFalse(listening.readable())
+        self.assertEqual(self.network.pending(), [])
+        listening.close()
 
     def test_duplicate_syn_answered_again(self) -> None:
         """A SYN sent again (its SYN-ACK lost) is answered again, and the connection made."""

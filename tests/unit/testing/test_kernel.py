@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -35,6 +36,10 @@ class SettingsTests(SynchronousTestCase):
         self.assertEqual(round(settings.retransmit_interval(0.001, 1, segments=3), 9), 0.01)
         self.assertEqual(settings.retransmit_interval(0, 20), 120.0)
 
+    def test_probe_with_more_segments_out(self) -> None:
+        """With more than one segment out, the probe comes after twice the round trip."""
+        self.assertEqual(KernelSettings().retransmit_interval(0.1, 1, segments=2), 0.2)
+
     def test_impossible_settings(self) -> None:
         """A zero buffer, a negative or NaN time, a fractional count: each is refused."""
         for bad in (
@@ -47,6 +52,25 @@ class SettingsTests(SynchronousTestCase):
             {"rto_min": 3.0, "rto_max": 2.0},
         ):
             self.assertRaises(ValueError, KernelSettings, **bad)
+
+    def test_impossible_settings_named(self) -> None:
+        """A refused setting is named, with what it must be and what it was."""
+        for bad, message in (
+            ({"receive_buffer": 0}, "receive_buffer must be a whole number, positive: 0"),
+            ({"retries": -1}, "retries must be a whole number, not negative: -1"),
+            (
+                {"rto_min": -1.0},
+                "rto_min must be a finite number of seconds, not negative: -1.0",
+            ),
+            ({"rto_min": 3.0, "rto_max": 2.0}, "rto_min (3.0) is more than rto_max (2.0)"),
+        ):
+            error = self.assertRaises(ValueError, KernelSettings, **bad)
+            self.assertEqual(str(error), message)
+
+    def test_least_settings(self) -> None:
+        """A size of one byte, no retries, and equal timeouts are settings a kernel can have."""
+        settings = KernelSettings(segment_size=1, receive_buffer=1, retries=0, rto_max=0.2)
+        self.assertEqual((settings.segment_size, settings.rto_min), (1, settings.rto_max))
 
     def test_from_host(self) -> None:
         """The machine's sysctls give the retries and the backlog cap; others keep the defaults."""
@@ -64,6 +88,15 @@ class SettingsTests(SynchronousTestCase):
         self.assertEqual(settings.syn_linear_timeouts, 0)  # a kernel without the setting
         self.assertEqual(settings.synack_retries, KernelSettings().synack_retries)
         self.assertEqual(KernelSettings.from_host(Path(self.mktemp())), KernelSettings())
+
+    def test_from_host_with_every_setting(self) -> None:
+        """A kernel with every setting (Linux 6.x) gives its linear SYN tries and SYN-ACK tries."""
+        root = Path(self.mktemp())
+        (root / "ipv4").mkdir(parents=True)
+        (root / "ipv4" / "tcp_syn_linear_timeouts").write_text("2\n")
+        (root / "ipv4" / "tcp_synack_retries").write_text("3\n")
+        settings = KernelSettings.from_host(root)
+        self.assertEqual((settings.syn_linear_timeouts, settings.synack_retries), (2, 3))
 
     def test_describe(self) -> None:
         """The settings describe themselves by name."""
@@ -115,11 +148,39 @@ class WireTests(SynchronousTestCase):
         self.run_until(1)
         self.assertEqual(self.landed, [])
 
+    def test_named_while_in_flight(self) -> None:
+        """A packet in flight is pending under its name (reports name what is left)."""
+        self.links.set_latency("10.0.0.1", "10.0.0.2", 1)
+        self.send("SYN")
+        self.assertEqual([(e.what, e.time) for e in self.kernel.timeline.pending()], [("SYN", 1.0)])
+
+    def test_no_size_no_transmission_time(self) -> None:
+        """A packet carrying no bytes (a SYN, an ACK) leaves at once, whatever the bandwidth."""
+        self.links.set_bandwidth("10.0.0.1", "10.0.0.2", 10)
+        self.send("ACK", Lane())
+        self.run_until(0)
+        self.assertEqual(self.landed, ["ACK"])
+
+    def test_round_trip(self) -> None:
+        """A round trip is the latency there and the latency back."""
+        self.links.set_latency("10.0.0.1", "10.0.0.2", 0.1)
+        self.assertEqual(self.kernel.round_trip("10.0.0.1", "10.0.0.2"), 0.2)
+
+    def test_no_record_by_default(self) -> None:
+        """A kernel by itself keeps no record of the connections made (a network does)."""
+        self.assertIsNone(self.kernel.connection_made(object()))
+
+    def test_unlisten_where_no_one_listens(self) -> None:
+        """To stop listening where no one listens changes nothing."""
+        self.kernel.unlisten("10.0.0.1", 80)
+        self.assertIsNone(self.kernel.listener("10.0.0.1", 80))
+
     def test_ports(self) -> None:
         """A bound address is taken until given back; port 0 gives a free one."""
         self.assertEqual(self.kernel.bind("10.0.0.1", 0, listening=True), 40000)
         self.assertEqual(self.kernel.bind("10.0.0.1", 0, listening=False), 50000)
         error = self.assertRaises(OSError, self.kernel.bind, "10.0.0.1", 40000, True)
+        self.assertEqual(error.errno, errno.EADDRINUSE)
         self.assertIn("10.0.0.1:40000", str(error))
         self.kernel.unbind("10.0.0.1", 40000)
         self.assertEqual(self.kernel.bind("10.0.0.1", 40000, listening=True), 40000)

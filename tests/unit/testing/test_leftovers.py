@@ -56,6 +56,21 @@ class LeftoverTests(SimulatedTestCase):
         self.server.crash()
         self.client.crash()
 
+    def test_said_one_a_line(self) -> None:
+        """The failure says the test left things behind, then each thing on a line of its own."""
+        self.network.black_hole(SERVER_HOST)
+        sockets = [self.client_socket(), self.client_socket()]
+        self.network.flush()  # the SYNs, swallowed
+        error = self.assertRaises(AssertionError, assert_nothing_left, self.network)
+        self.assertEqual(
+            str(error),
+            "the test left things behind on the network:\n"
+            "  the kernel's SYN retry due at 1.0\n"
+            "  the kernel's SYN retry due at 1.0",
+        )
+        for sock in sockets:
+            sock.close()
+
     def test_dead_processes_producers_ignored(self) -> None:
         """A producer registered in a process that died is not counted: nothing runs there."""
         server, client = RecordingProtocol(), RecordingProtocol()

@@ -68,6 +68,34 @@ class LinkTests(SynchronousTestCase):
         for bad in (-1, 65536, "80"):
             self.assertRaises(ValueError, links.swallow, "10.0.0.1", bad)
 
+    def test_first_and_last_ports(self) -> None:
+        """Ports 0 and 65535 are ports: faults on them are taken."""
+        links = Links()
+        links.swallow("10.0.0.1", 0)
+        links.swallow("10.0.0.1", 65535)
+        self.assertEqual(
+            (links.swallows("10.0.0.1", 0), links.swallows("10.0.0.1", 65535)), (True, True)
+        )
+
+    def test_refusals_say_what_was_wrong(self) -> None:
+        """Each refused fault says what it was given and what it takes."""
+        links = Links()
+        for call, message in (
+            (lambda: links.cut("server", "10.0.0.2"),
+             "'server' is not an IP address: the network's hosts are IP addresses"),
+            (lambda: links.swallow("10.0.0.1", 65536),
+             "65536 is not a port (0 to 65535, or None for every port)"),
+            (lambda: links.set_latency("10.0.0.1", "10.0.0.2", -1),
+             "latency must be a finite number of seconds, not negative: -1"),
+            (lambda: links.set_bandwidth("10.0.0.1", "10.0.0.2", 0),
+             "bandwidth must be positive: 0"),
+            (lambda: links.fragment([1], seed=1), "fragment by sizes or by a seed, not both"),
+            (lambda: links.fragment(seed=1.5), "a fragmentation seed is a whole number, not 1.5"),
+        ):  # fmt: skip
+            self.assertEqual(str(self.assertRaises(ValueError, call)), message)
+        error = self.assertRaises(TypeError, links.cut, "10.0.0.1", "10.0.0.2", "10.0.0.3")
+        self.assertEqual(str(error), "both_ways is True or False, not '10.0.0.3'")
+
     def test_both_ways_is_a_bool(self) -> None:
         """A cut is one way or both: a host passed as both_ways by mistake is caught."""
         self.assertRaises(TypeError, Links().cut, "10.0.0.1", "10.0.0.2", "10.0.0.3")
@@ -92,6 +120,53 @@ class LinkTests(SynchronousTestCase):
         links.restore("10.0.0.2", None)
         self.assertEqual(
             (links.refuses("10.0.0.1", 80), links.swallows("10.0.0.2", 9)), (False, False)
+        )
+
+
+class BandwidthTests(SynchronousTestCase):
+    """A link's bandwidth sets how long bytes take to leave; None lifts the limit."""
+
+    def test_transmission_time(self) -> None:
+        """Bytes take their size over the bandwidth to leave, however slow the link."""
+        links = Links()
+        links.set_bandwidth("10.0.0.1", "10.0.0.2", 0.5)
+        self.assertEqual(links.transmission("10.0.0.2", "10.0.0.1", 1), 2.0)
+
+    def test_limit_lifted(self) -> None:
+        """Without a limit (or once it is lifted), bytes leave at once."""
+        links = Links()
+        links.set_bandwidth("10.0.0.1", "10.0.0.2", None)  # there was none: nothing changes
+        links.set_bandwidth("10.0.0.1", "10.0.0.2", 100)
+        links.set_bandwidth("10.0.0.1", "10.0.0.2", None)
+        self.assertEqual(links.transmission("10.0.0.1", "10.0.0.2", 1000), 0.0)
+
+    def test_no_bandwidth_refused(self) -> None:
+        """A bandwidth of zero, less, infinity or NaN is refused."""
+        links = Links()
+        for bad in (0, -1, float("inf"), float("nan")):
+            self.assertRaises(ValueError, links.set_bandwidth, "10.0.0.1", "10.0.0.2", bad)
+
+
+class StallTests(SynchronousTestCase):
+    """A stall holds the next connection to its port (or any port), once."""
+
+    def test_one_port(self) -> None:
+        """A stall on one port holds a connection to that port only, and only one."""
+        links = Links()
+        links.stall("10.0.0.1", 80)
+        self.assertEqual(
+            (links.stalls("10.0.0.1", 81), links.stalls("10.0.0.1", 80)), (False, True)
+        )
+        self.assertFalse(links.stalls("10.0.0.1", 80))
+
+    def test_restore_one(self) -> None:
+        """Restoring one port's stall leaves another port's."""
+        links = Links()
+        links.stall("10.0.0.1", 80)
+        links.stall("10.0.0.1", 81)
+        links.restore("10.0.0.1", 80)
+        self.assertEqual(
+            (links.stalls("10.0.0.1", 80), links.stalls("10.0.0.1", 81)), (False, True)
         )
 
 
@@ -141,6 +216,25 @@ class FragmentationTests(SimulatedTestCase):
             pieces = links.segments(data)
             self.assertEqual(b"".join(pieces), data)
             self.assertTrue(all(pieces))
+
+    def test_sizes_that_fit_exactly(self) -> None:
+        """Bytes that fill their segments exactly leave no empty segment; no bytes, none."""
+        links = Links()
+        links.fragment(sizes=[2])
+        self.assertEqual((links.segments(b"abcd"), links.segments(b"")), ([b"ab", b"cd"], []))
+
+    def test_two_bytes_cut(self) -> None:
+        """A write of two bytes may be cut between them."""
+        links = Links()
+        links.fragment(seed=0)
+        self.assertEqual(links.segments(b"ab"), [b"a", b"b"])
+
+    def test_random_cuts_up_to_three(self) -> None:
+        """A write is cut at no point, or up to three: in one to four segments."""
+        links = Links()
+        links.fragment(seed=0)
+        counts = {len(links.segments(b"x" * 100)) for _ in range(50)}
+        self.assertEqual(counts, {1, 2, 3, 4})
 
     def test_back_to_whole_writes(self) -> None:
         """Fragmenting with neither sizes nor seed goes back to whole writes; bad sizes refused."""

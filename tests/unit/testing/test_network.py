@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import warnings
+from typing import Any
 
 from twisted.internet.defer import CancelledError, TimeoutError
 from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
@@ -27,7 +28,7 @@ from poetry.core.client import get_poetry
 from poetry.core.errors import PartialPoemError
 from poetry.core.server import PoetryServerFactory
 from poetry.core.slow_server import SlowPoetryFactory
-from poetry.testing import MemoryPoetryNetwork, NetworkDidNotSettle
+from poetry.testing import KernelSettings, MemoryPoetryNetwork, NetworkDidNotSettle
 from poetry.testing import network as network_module
 from poetry.testing.kits import Recorder
 from tests.support import POEM
@@ -132,6 +133,13 @@ class MovingTests(SimulatedNetworkTestCase):
         error = self.assertRaises(NetworkDidNotSettle, self.network.advance, 2)
         self.assertIn("due at 1.0 never runs", str(error))
         self.client.crash()
+
+    def test_due_within_a_nanosecond_of_the_end(self) -> None:
+        """What is due a nanosecond past the end of an advance is due by it (floats drift)."""
+        ran: list[float] = []
+        self.network.kernel.later(1.000000001, lambda: ran.append(self.network.now), "a timer")
+        self.network.advance(1)
+        self.assertEqual(ran, [1.000000001])
 
     def test_timers_checked_as_twisted_checks_them(self) -> None:
         """A negative delay is refused as Twisted refuses it; a dead process runs nothing."""
@@ -431,10 +439,22 @@ class RefusedInputTests(SimulatedNetworkTestCase):
         for bad in (-1, float("inf"), float("nan")):
             self.assertRaises(ValueError, self.network.advance, bad)
         self.assertEqual(self.network.now, 0.0)
+        error = self.assertRaises(ValueError, self.network.advance, -1)
+        self.assertEqual(
+            str(error), "time to advance must be a finite number of seconds, not negative: -1"
+        )
 
     def test_settings_are_kernel_settings(self) -> None:
         """A network made with settings that are not L{KernelSettings} says so."""
-        self.assertRaises(TypeError, MemoryPoetryNetwork, {"receive_buffer": 10})
+        error = self.assertRaises(TypeError, MemoryPoetryNetwork, {"receive_buffer": 10})
+        self.assertEqual(str(error), "settings is a KernelSettings, not {'receive_buffer': 10}")
+
+    def test_settings_given(self) -> None:
+        """A network made with settings runs its kernels with them."""
+        settings = KernelSettings(receive_buffer=10)
+        network = MemoryPoetryNetwork(settings)
+        self.assertIs(network.kernel.settings, settings)
+        self.assertIs(network.settings, settings)
 
     def test_process_at_an_ip_address(self) -> None:
         """A process is started at an IP address; a name is refused."""
@@ -455,8 +475,86 @@ class DeprecatedTests(SimulatedNetworkTestCase):
             warnings.simplefilter("always")
             network.exit_process(port)
         network.flush()
-        self.assertEqual([w.category for w in caught], [DeprecationWarning])
+        self.assertEqual(
+            [(w.category, str(w.message), w.filename) for w in caught],
+            [
+                (
+                    DeprecationWarning,
+                    "MemoryPoetryNetwork.exit_process is deprecated: run the server in its own"
+                    " process (network.process(...)) and call its crash()",
+                    __file__,
+                )
+            ],
+        )
         self.assertEqual([e[1].__name__ for e in client.events], ["ConnectionDone"])
+
+    def test_exit_process_ends_its_ports_connections_only(self) -> None:
+        """C{exit_process} of one port leaves another port's connections open."""
+        network = MemoryPoetryNetwork()
+        ending = network.serve("127.0.0.1", PORT, Factory.forProtocol(Protocol))
+        network.serve("127.0.0.1", PORT + 1, Factory.forProtocol(Protocol))
+        clients = [RecordingProtocol(), RecordingProtocol()]
+        for port, client in zip((PORT, PORT + 1), clients, strict=True):
+            network.reactor.connectTCP(
+                "127.0.0.1", port, ClientFactory.forProtocol(lambda c=client: c)
+            )
+        network.flush()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            network.exit_process(ending)
+        network.flush()
+        self.assertEqual([c.events for c in clients], [[("lost", ConnectionDone)], []])
+
+    def test_exit_process_protocols_hear_nothing(self) -> None:
+        """At C{exit_process}, a server reading and writing hears nothing more."""
+        network, server, client, port = self.exiting()
+        client.transport.pauseProducing()
+        server.transport.write(b"x" * 8_000_000)  # more than the kernels take: Twisted buffers
+        network.flush()
+        self.exit(network, port)
+        client.transport.resumeProducing()
+        network.flush()
+        self.assertEqual((server.events, client.events[-1][0]), ([], "lost"))
+
+    def test_exit_process_before_an_abort_leaves(self) -> None:
+        """An abort waiting for the reactor's next turn dies with the port: the kernel sends a FIN.
+
+        The process's other timers are not the port's: they stay.
+        """
+        network, server, client, port = self.exiting()
+        server.transport.abortConnection()
+        timer = network.reactor.callLater(1, lambda: None)
+        self.exit(network, port)
+        network.flush()
+        self.assertEqual((server.events, client.events), ([], [("lost", ConnectionDone)]))
+        self.assertTrue(timer.active())
+        timer.cancel()
+
+    def exiting(self) -> tuple[MemoryPoetryNetwork, RecordingProtocol, RecordingProtocol, Any]:
+        """A network with a server and a client connected to it; return them and the port."""
+        network = MemoryPoetryNetwork()
+        server, client = RecordingProtocol(), RecordingProtocol()
+        port = network.serve("127.0.0.1", PORT, Factory.forProtocol(lambda: server))
+        network.reactor.connectTCP("127.0.0.1", PORT, ClientFactory.forProtocol(lambda: client))
+        network.flush()
+        return network, server, client, port
+
+    def exit(self, network: MemoryPoetryNetwork, port: Any) -> None:
+        """Call the deprecated C{exit_process} on ``port``, its warning silenced."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            network.exit_process(port)
+
+    def test_exit_process_of_a_stopped_port(self) -> None:
+        """C{exit_process} of a port that stopped listening (its socket gone) does nothing more."""
+        network = MemoryPoetryNetwork()
+        port = network.serve("127.0.0.1", PORT, Factory.forProtocol(Protocol))
+        port.stopListening()
+        network.flush()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            network.exit_process(port)
+        self.assertEqual(network.reactor.getReaders(), [])
 
     def test_old_names(self) -> None:
         """The old transports' names (C{MemoryTransport}, C{buffer_size}, ...) warn."""
@@ -470,7 +568,22 @@ class DeprecatedTests(SimulatedNetworkTestCase):
             self.assertEqual(self.network.buffer_size, 65536)
             poetry.testing.transport.MemoryTransport  # noqa: B018 (the old module's name)
         self.assertEqual([w.category for w in caught], [DeprecationWarning] * 6)
-        self.assertRaises(AttributeError, getattr, poetry.testing, "NoSuchName")
+        self.assertEqual({w.filename for w in caught}, {__file__})  # each points at its user
+        self.assertEqual(
+            [str(w.message) for w in caught[:2]],
+            [
+                "poetry.testing.MemoryTransport is deprecated: transports are Twisted's own:"
+                " twisted.internet.tcp",
+                "poetry.testing.SocketOptions is deprecated: use poetry.testing.KernelSocket",
+            ],
+        )
+        self.assertEqual(
+            str(caught[-1].message),
+            "poetry.testing.transport.MemoryTransport is deprecated: transports are Twisted's"
+            " own: twisted.internet.tcp",
+        )
+        error = self.assertRaises(AttributeError, getattr, poetry.testing, "NoSuchName")
+        self.assertEqual(str(error), "module has no attribute 'NoSuchName'")
 
 
 class StallAndBandwidthTests(SimulatedNetworkTestCase):

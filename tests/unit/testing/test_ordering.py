@@ -29,6 +29,24 @@ class OrderTests(SynchronousTestCase):
         first.shuffle(None)
         self.assertEqual(first.arrange([1, 2]), [1, 2])
 
+    def test_two_either_way(self) -> None:
+        """With a seed, two things are taken in either order, and one is picked first or second."""
+        order = Order()
+        order.shuffle(0)
+        arranged = {tuple(order.arrange([1, 2])) for _ in range(10)}
+        picked = {order.pick([1, 2]) for _ in range(10)}
+        self.assertEqual((arranged, picked), ({(1, 2), (2, 1)}, {1, 2}))
+
+    def test_one_draws_nothing(self) -> None:
+        """Taking one thing draws nothing from the seed: the draws after are the same."""
+        first, second = Order(), Order()
+        first.shuffle(4)
+        second.shuffle(4)
+        self.assertEqual((first.pick(["only"]), first.arrange(["only"])), ("only", ["only"]))
+        self.assertEqual(
+            [first.pick(range(5)) for _ in range(10)], [second.pick(range(5)) for _ in range(10)]
+        )
+
 
 class ShuffledNetworkTests(SimulatedTestCase):
     """A network told to shuffle runs a process's timers due together in a seeded order."""

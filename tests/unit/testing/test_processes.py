@@ -123,6 +123,22 @@ class ProcessTests(SimulatedTestCase):
         )
         self.assertIn("dead", repr(self.server))
 
+    def test_repr(self) -> None:
+        """A process shows its name, its address (localhost if it has none) and its death."""
+        self.assertEqual(repr(self.client), "<SimulatedProcess 'client' at 10.0.0.2>")
+        self.network.main.crash()
+        self.assertEqual(repr(self.network.main), "<SimulatedProcess 'main' at localhost, dead>")
+
+    def test_pending_attempt_ends_with_its_process(self) -> None:
+        """A connection attempt under way when its process dies is recorded as ended then."""
+        self.network.black_hole(SERVER_HOST)
+        self.connect(RecordingProtocol())
+        self.network.advance(2)
+        self.client.crash()
+        [attempt] = self.network.attempts
+        self.assertEqual((attempt.outcome, attempt.ended), ("ended with its process", 2.0))
+        self.network.advance(200)  # its SYNs, sent until its kernel gives up
+
     def test_time_passes_for_all(self) -> None:
         """Advancing any process's reactor moves the whole network's clock."""
         self.client.reactor.advance(3)

@@ -17,7 +17,7 @@ class OutboxTests(SynchronousTestCase):
         self.assertEqual(out.take(5), (0, b"Tyger"))
         self.assertEqual((out.unsent, out.queued, out.in_flight), (6, 11, True))
         self.assertTrue(out.acknowledge(5, False))
-        self.assertFalse(out.acknowledge(5, False))
+        self.assertIs(out.acknowledge(5, False), False)
         self.assertEqual((out.queued, out.in_flight, out.take(100)), (6, False, (5, b" Tyger")))
 
     def test_fin_acknowledged_after_the_last_byte(self) -> None:

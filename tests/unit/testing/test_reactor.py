@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from twisted.internet.error import ConnectionDone, ConnectionLost, DNSLookupError
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.interfaces import IDelayedCall
+from twisted.internet.protocol import ClientFactory, Factory, Protocol
 
 from tests.support.peers import RecordingProtocol
 from tests.support.simulated import SERVER_HOST, SimulatedTestCase
@@ -42,13 +43,13 @@ class PollTests(SimulatedTestCase):
         self.assertEqual((reactor.getReaders(), reactor.getWriters()), ([first, second], [second]))
         self.assertEqual(reactor.removeAll(), [first, second])
         self.assertEqual((reactor.getReaders(), reactor.getWriters()), ([], []))
-        self.assertFalse(reactor.poll())
+        self.assertIs(reactor.poll(), False)
 
     def test_only_simulated_sockets_polled(self) -> None:
         """A descriptor without a simulated socket is never ready."""
         reactor = self.client.reactor
         reactor.addReader(Protocol())
-        self.assertFalse(reactor.poll())
+        self.assertIs(reactor.poll(), False)
         reactor.removeAll()
 
     def test_reset_seen_by_a_reader(self) -> None:
@@ -107,6 +108,24 @@ class TimerTests(SimulatedTestCase):
         self.network.advance(10)
         self.assertEqual(self.times, [("second", 2.0), "first"])
 
+    def test_keyword_arguments(self) -> None:
+        """A timer's function gets its keyword arguments."""
+        got: list[object] = []
+        self.client.reactor.callLater(1, lambda value: got.append(value), value="kept")
+        self.network.advance(1)
+        self.assertEqual(got, ["kept"])
+
+    def test_cancelled_by_one_due_with_it(self) -> None:
+        """A timer cancelled by one due with it never runs; the others due run in the same turn."""
+        reactor = self.client.reactor
+        later: dict[str, IDelayedCall] = {}
+        reactor.callLater(0, lambda: later["second"].cancel())
+        later["second"] = reactor.callLater(0, self.times.append, "second")
+        reactor.callLater(0, self.times.append, "third")
+        self.assertIs(reactor.run_due(), True)
+        self.assertEqual(self.times, ["third"])
+        self.assertIs(reactor.run_due(), False)
+
 
 class ResolveTests(SimulatedTestCase):
     """C{reactor.resolve} answers from the hosts table."""
@@ -118,6 +137,38 @@ class ResolveTests(SimulatedTestCase):
             self.successResultOf(self.client.reactor.resolve("poems.example")), SERVER_HOST
         )
         self.failureResultOf(self.client.reactor.resolve("poems.invalid"), DNSLookupError)
+
+    def test_unknown_name_named(self) -> None:
+        """A name the table does not know fails naming it."""
+        failure = self.failureResultOf(self.client.reactor.resolve("poems.invalid"), DNSLookupError)
+        self.assertIn("poems.invalid", str(failure.value))
+
+    def test_defaults_recorded(self) -> None:
+        """C{listenTCP} and C{connectTCP} record Twisted's defaults: a backlog of 50, 30 s."""
+        factory, client = Factory.forProtocol(Protocol), ClientFactory.forProtocol(Protocol)
+        port = self.server.reactor.listenTCP(0, factory)
+        self.client.reactor.connectTCP(SERVER_HOST, 80, client)
+        self.assertEqual(self.server.reactor.tcpServers, [(0, factory, 50, "")])
+        self.assertEqual(self.client.reactor.tcpClients, [(SERVER_HOST, 80, client, 30, None)])
+        port.stopListening()
+        self.network.flush()  # refused: nothing listens on port 80
+
+    def test_attempt_recorded(self) -> None:
+        """A connection attempt is recorded with where it goes, and where it comes from."""
+        self.client.reactor.connectTCP("::1", 80, ClientFactory.forProtocol(Protocol))
+        self.network.flush()
+        [attempt] = self.network.attempts
+        self.assertEqual((attempt.host, attempt.port, attempt.source), ("::1", 80, "::1"))
+
+    def test_default_connect_timeout(self) -> None:
+        """A connect with no timeout given gives up after Twisted's default, 30 s."""
+        self.network.black_hole(SERVER_HOST)
+        self.client.reactor.connectTCP(SERVER_HOST, 80, ClientFactory.forProtocol(Protocol))
+        self.network.advance(29.9)
+        self.assertEqual(self.network.attempts[0].outcome, "pending")
+        self.network.advance(0.1)
+        self.assertEqual(self.network.attempts[0].outcome, "timed out")
+        self.network.advance(200)  # the kernel's SYN retries, until it gives up
 
     def test_listen_recorded(self) -> None:
         """C{listenTCP} is recorded with every argument, as a memory reactor records it."""

@@ -6,7 +6,7 @@ from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import Factory, Protocol
 
 from tests.support.peers import HalfCloseableRecorder, RecordingProtocol
-from tests.support.simulated import PORT, SERVER_HOST, SimulatedTestCase
+from tests.support.simulated import CLIENT_HOST, PORT, SERVER_HOST, SimulatedTestCase
 
 
 class ConnectionRecordTests(SimulatedTestCase):
@@ -41,12 +41,29 @@ class ConnectionRecordTests(SimulatedTestCase):
         port.stopListening()
         self.network.flush()
 
+    def test_reset_before_accept_from_the_server(self) -> None:
+        """The server's kernel resets a connection not yet accepted: the reset crosses the link."""
+        port = self.serve(Factory.forProtocol(Protocol))
+        port.stopReading()
+        self.network.set_latency(SERVER_HOST, CLIENT_HOST, 0.5)
+        client = RecordingProtocol()
+        self.connect(client)
+        self.network.advance(1.5)  # connected at 1 s, in the server's kernel at 1.5 s
+        self.network.connections[0].reset()
+        self.network.advance(0.4)
+        self.assertEqual(client.events, [])
+        self.network.advance(0.1)
+        self.assertEqual(client.events, [("lost", ConnectionLost)])
+        port.stopListening()
+        self.network.advance(5)
+
     def test_reset_names_a_side(self) -> None:
         """A side other than "server" or "client" is refused, not taken for the client."""
         server, client = RecordingProtocol(), RecordingProtocol()
         self.pair(server, client)
         [connection] = self.network.connections
-        self.assertRaises(ValueError, connection.reset, "Server")
+        error = self.assertRaises(ValueError, connection.reset, "Server")
+        self.assertEqual(str(error), """side is "server" or "client", not 'Server'""")
         self.network.flush()
         self.assertEqual((server.events, client.events), ([], []))
         self.leave()

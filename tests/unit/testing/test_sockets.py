@@ -8,32 +8,14 @@ runs the same scenarios on the real kernel.
 from __future__ import annotations
 
 import errno
+import os
 import socket
+from collections.abc import Callable
 
-from poetry.testing import RESET_LINGER
-from poetry.testing.sockets import KernelSocket
-from tests.support.simulated import CLIENT_HOST, PORT, SERVER_HOST, SimulatedTestCase
+from poetry.testing import RESET_LINGER, KernelSettings
+from tests.support.simulated import CLIENT_HOST, PORT, SERVER_HOST, SimulatedTestCase, read_all
 
 REQUEST = b"GET / HTTP/1.0\r\n\r\n"
-
-
-def read_all(sock: KernelSocket) -> tuple[bytes, str]:
-    """Read until the socket would block or ends; return the bytes and how it ended.
-
-    The end is C{"open"} (it would block), C{"eof"} (a clean close), or the
-    name of the error a read raised (C{"ECONNRESET"}, ...).
-    """
-    received = b""
-    while True:
-        try:
-            data = sock.recv(65536)
-        except BlockingIOError:
-            return received, "open"
-        except OSError as error:
-            return received, errno.errorcode[error.errno]
-        if not data:
-            return received, "eof"
-        received += data
 
 
 class ConnectTests(SimulatedTestCase):
@@ -518,3 +500,209 @@ class DescriptorTests(SimulatedTestCase):
         self.assertGreaterEqual(fcntl.fcntl(first.fileno(), fcntl.F_GETFD), 0)
         first.close()
         second.close()
+
+    def test_null_device_closed_on_exec(self) -> None:
+        """The descriptor is the null device's, opened for reading, not passed to a child."""
+        import stat
+
+        sock = self.client.reactor.make_socket(socket.AF_INET)
+        fd = sock.fileno()
+        self.assertEqual(os.fstat(fd).st_rdev, os.stat(os.devnull).st_rdev)
+        self.assertTrue(stat.S_ISCHR(os.fstat(fd).st_mode))
+        self.assertFalse(os.get_inheritable(fd))
+        sock.close()
+
+
+class OptionTests(SimulatedTestCase):
+    """Options read back as set; one never set reads 0, as an integer option does on Linux."""
+
+    def test_set_and_read_back(self) -> None:
+        """An integer option reads back as set, and one never set as 0."""
+        sock = self.client.reactor.make_socket(socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        self.assertEqual(sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE), 1)
+        self.assertEqual(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY), 0)
+        sock.close()
+
+
+class AddressTests(SimulatedTestCase):
+    """A socket's addresses, spelled as its family spells them; ports taken and given back."""
+
+    def test_unbound(self) -> None:
+        """An unbound socket has its family's wildcard address and port 0."""
+        v4 = self.client.reactor.make_socket(socket.AF_INET)
+        v6 = self.client.reactor.make_socket(socket.AF_INET6)
+        self.assertEqual((v4.getsockname(), v6.getsockname()), (("0.0.0.0", 0), ("::", 0, 0, 0)))
+        v4.close()
+        v6.close()
+
+    def test_bind_every_interface(self) -> None:
+        """Bound to C{""}, a socket has every address of its family (C{::} for IPv6)."""
+        v6 = self.server.reactor.make_socket(socket.AF_INET6)
+        v6.bind(("", 0))
+        self.assertEqual(v6.getsockname(), ("::", 40000, 0, 0))
+        v6.close()
+
+    def test_last_port(self) -> None:
+        """Port 65535 can be bound; 65536 cannot, as Python's sockets say."""
+        sock = self.server.reactor.make_socket(socket.AF_INET)
+        sock.bind((SERVER_HOST, 65535))
+        self.assertEqual(sock.getsockname(), (SERVER_HOST, 65535))
+        error = self.assertRaises(OverflowError, sock.bind, (SERVER_HOST, 65536))
+        self.assertEqual(str(error), "bind(): port must be 0-65535.")
+        sock.close()
+
+    def test_name_not_an_address(self) -> None:
+        """Binding to a name fails as a lookup of an unknown name does."""
+        sock = self.server.reactor.make_socket(socket.AF_INET)
+        error = self.assertRaises(socket.gaierror, sock.bind, ("poems.example", 0))
+        self.assertEqual(error.args, (socket.EAI_NONAME, "Name or service not known"))
+        sock.close()
+
+    def test_address_in_use(self) -> None:
+        """An address bound by one socket cannot be bound by another until it is closed."""
+        first = self.server.reactor.make_socket(socket.AF_INET)
+        second = self.server.reactor.make_socket(socket.AF_INET)
+        first.bind((SERVER_HOST, PORT))
+        error = self.assertRaises(OSError, second.bind, (SERVER_HOST, PORT))
+        self.assertEqual(error.errno, errno.EADDRINUSE)
+        first.close()
+        second.bind((SERVER_HOST, PORT))
+        second.close()
+
+    def test_closed_twice_gives_back_once(self) -> None:
+        """A socket closed again gives nothing back: not the port another socket took since."""
+        first = self.server.reactor.make_socket(socket.AF_INET)
+        first.bind((SERVER_HOST, PORT))
+        first.close()
+        second = self.server.reactor.make_socket(socket.AF_INET)
+        second.bind((SERVER_HOST, PORT))
+        first.close()
+        third = self.server.reactor.make_socket(socket.AF_INET)
+        self.assertRaises(OSError, third.bind, (SERVER_HOST, PORT))
+        second.close()
+        third.close()
+
+    def test_listen_without_bind(self) -> None:
+        """A socket that listens without binding takes a free port, of the listening range."""
+        listening = self.server.reactor.make_socket(socket.AF_INET)
+        listening.listen(5)
+        self.assertEqual(listening.getsockname(), ("0.0.0.0", 40000))
+        listening.close()
+
+    def test_connect_takes_a_port_until_closed(self) -> None:
+        """A connect takes a port of the connecting range, given back when the socket closes."""
+        connecting = self.client_socket()
+        self.assertEqual(connecting.getsockname(), (CLIENT_HOST, 50000))
+        taken = self.client.reactor.make_socket(socket.AF_INET)
+        self.assertRaises(OSError, taken.bind, (CLIENT_HOST, 50000))
+        connecting.close()
+        taken.bind((CLIENT_HOST, 50000))
+        taken.close()
+        self.network.flush()  # the SYN, refused
+
+    def test_ipv6_connect_from_loopback(self) -> None:
+        """An unbound IPv6 socket of a process at an IPv4 address connects from C{::1}."""
+        connecting = self.client.reactor.make_socket(socket.AF_INET6)
+        connecting.connect_ex(("::1", PORT))
+        self.assertEqual(connecting.getsockname(), ("::1", 50000, 0, 0))
+        connecting.close()
+        self.network.flush()
+
+    def test_accepted_of_the_listeners_family(self) -> None:
+        """An IPv6 listener's accepted socket is IPv6, its IPv4 peer's address mapped."""
+        listening = self.server.reactor.make_socket(socket.AF_INET6)
+        listening.bind(("::", PORT))
+        listening.listen(5)
+        self.client_socket()
+        self.network.flush()
+        accepted, address = listening.accept()
+        self.assertEqual(accepted.family, socket.AF_INET6)
+        self.assertEqual(address, (f"::ffff:{CLIENT_HOST}", 50000, 0, 0))
+        self.leave()
+
+    def test_closed_socket_forgotten_by_its_process(self) -> None:
+        """A socket closed is no longer among its process's sockets."""
+        sock = self.client.reactor.make_socket(socket.AF_INET)
+        self.assertEqual(self.client.sockets, [sock])
+        sock.close()
+        self.assertEqual(self.client.sockets, [])
+
+
+class WouldBlockTests(SimulatedTestCase):
+    """A call that would block raises C{EAGAIN}, with its message, as a non-blocking socket does."""
+
+    def assert_would_block(self, call: Callable[[], object]) -> None:
+        """``call`` raises C{BlockingIOError} with C{EAGAIN} and its message."""
+        error = self.assertRaises(BlockingIOError, call)
+        self.assertEqual((error.errno, error.strerror), (errno.EAGAIN, os.strerror(errno.EAGAIN)))
+
+    def test_accept_with_nothing_waiting(self) -> None:
+        """A listener with no connection waiting would block."""
+        listening = self.server_socket()
+        self.assert_would_block(listening.accept)
+        listening.close()
+
+    def test_recv_with_nothing_received(self) -> None:
+        """A read with nothing received would block."""
+        server, client = self.socket_pair()
+        self.assert_would_block(lambda: client.recv(1))
+        self.leave()
+
+    def test_send_with_the_buffer_full(self) -> None:
+        """A send with the send buffer full would block."""
+        server, client = self.socket_pair()
+        [connection] = self.network.connections
+        connection.hold()
+        client.send(b"x" * self.network.settings.send_buffer)
+        self.assert_would_block(lambda: client.send(b"x"))
+        self.leave()
+
+    def test_send_while_connecting(self) -> None:
+        """A send while the handshake is under way would block."""
+        connecting = self.client_socket()
+        self.assert_would_block(lambda: connecting.send(b"x"))
+        connecting.close()
+        self.network.flush()  # the SYN, refused
+
+
+class SmallBufferTests(SimulatedTestCase):
+    """A send takes what the send buffer (10 bytes here) has room for, down to one byte."""
+
+    settings = KernelSettings(send_buffer=10)
+
+    def test_one_byte_of_room(self) -> None:
+        """With one byte of room left, a send takes one byte."""
+        server, client = self.socket_pair()
+        [connection] = self.network.connections
+        connection.hold()
+        self.assertEqual((client.send(b"x" * 9), client.send(b"yz")), (9, 1))
+        self.leave()
+
+
+class ErrorTests(SimulatedTestCase):
+    """Errors are Linux's: their numbers and messages, and when a socket is ready to tell them."""
+
+    def test_message(self) -> None:
+        """An error carries its number's message, as the operating system's does."""
+        sock = self.client.reactor.make_socket(socket.AF_INET)
+        error = self.assertRaises(OSError, sock.recv, 1)
+        self.assertEqual(str(error), f"[Errno {errno.ENOTCONN}] {os.strerror(errno.ENOTCONN)}")
+        sock.close()
+
+    def test_accept_on_a_socket_not_listening(self) -> None:
+        """Accepting on a socket that does not listen is refused with C{EINVAL}, as on Linux."""
+        sock = self.server.reactor.make_socket(socket.AF_INET)
+        self.assertEqual(self.assertRaises(OSError, sock.accept).errno, errno.EINVAL)
+        sock.close()
+
+    def test_reset_socket_stays_writable(self) -> None:
+        """A reset socket stays writable once its error was read: a write fails at once (EPIPE)."""
+        server, client = self.socket_pair()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+        server.close()
+        self.network.flush()
+        self.assertEqual(client.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR), errno.ECONNRESET)
+        self.assertTrue(client.writable())
+        self.assertEqual(self.assertRaises(OSError, client.send, b"x").errno, errno.EPIPE)
+        client.close()

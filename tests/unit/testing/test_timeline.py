@@ -19,7 +19,7 @@ class TimelineTests(SynchronousTestCase):
         self.assertEqual(timeline.next_time(), 1)
         self.assertTrue(timeline.run_due(1))
         self.assertEqual(ran, ["first", "second"])
-        self.assertFalse(timeline.run_due(1.5))
+        self.assertIs(timeline.run_due(1.5), False)
         timeline.run_due(2)
         self.assertEqual(ran, ["first", "second", "late"])
         self.assertIsNone(timeline.next_time())
@@ -47,3 +47,11 @@ class TimelineTests(SynchronousTestCase):
         timeline = Timeline()
         event = timeline.at(0.2 + 0.4 + 0.8, lambda: None)
         self.assertEqual(event.time, 1.4)
+
+    def test_finer_than_a_nanosecond_dropped(self) -> None:
+        """A time finer than the nanosecond is the nanosecond's: a tenth of one is no time."""
+        self.assertEqual(Timeline().at(1.0000000001, lambda: None).time, 1.0)
+
+    def test_unnamed(self) -> None:
+        """An event scheduled without saying what it is has an empty name."""
+        self.assertEqual(Timeline().at(1, lambda: None).what, "")

@@ -11,14 +11,15 @@ import socket
 from typing import Any
 
 from twisted.internet import tcp
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IConsumer, IListeningPort, ITCPTransport
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.protocol import ClientFactory, Factory, Protocol
 from zope.interface.verify import verifyObject
 
 from poetry.testing import RESET_LINGER
 from tests.support.peers import DecliningFactory, HalfCloseableRecorder, RecordingProtocol
-from tests.support.simulated import PORT, SERVER_HOST, SimulatedTestCase
+from tests.support.simulated import CLIENT_HOST, PORT, SERVER_HOST, SimulatedTestCase
 
 
 class TransportTests(SimulatedTestCase):
@@ -38,6 +39,44 @@ class TransportTests(SimulatedTestCase):
         self.assertTrue(client.transport.getTcpNoDelay())
         client.transport.loseConnection()
         self.network.flush()
+
+    def test_ipv6_client(self) -> None:
+        """A client connecting to an IPv6 address has IPv6 addresses, on a socket of that family."""
+        self.server.reactor.listenTCP(PORT, Factory.forProtocol(Protocol), interface="::1")
+        client = RecordingProtocol()
+        self.client.reactor.connectTCP("::1", PORT, ClientFactory.forProtocol(lambda: client))
+        self.network.flush()
+        self.assertEqual(
+            (client.transport.getHost(), client.transport.getPeer()),
+            (IPv6Address("TCP", "::1", 50000), IPv6Address("TCP", "::1", PORT)),
+        )
+        self.leave()
+
+    def test_factory_told_the_peer(self) -> None:
+        """A client's factory builds its protocol for the address of the server it reached."""
+        self.serve(Factory.forProtocol(Protocol))
+        addresses: list[object] = []
+
+        class Noting(ClientFactory):
+            def buildProtocol(self, addr: object) -> Protocol:
+                addresses.append(addr)
+                return Protocol()
+
+        self.client.reactor.connectTCP(SERVER_HOST, PORT, Noting())
+        self.network.flush()
+        self.assertEqual(addresses, [IPv4Address("TCP", SERVER_HOST, PORT)])
+        self.leave()
+
+    def test_other_failure_named_by_its_type(self) -> None:
+        """An attempt that fails otherwise than refused or timed out is recorded by its type."""
+        taken = self.client.reactor.make_socket(socket.AF_INET)
+        taken.bind((CLIENT_HOST, 5000))
+        self.client.reactor.connectTCP(
+            SERVER_HOST, PORT, ClientFactory.forProtocol(Protocol), bindAddress=(CLIENT_HOST, 5000)
+        )
+        self.network.flush()
+        self.assertEqual([a.outcome for a in self.network.attempts], ["ConnectBindError"])
+        taken.close()
 
     def test_writes_after_lose_connection_are_sent(self) -> None:
         """Bytes written after C{loseConnection} are sent before the FIN, as Twisted does."""
