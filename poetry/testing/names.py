@@ -42,8 +42,9 @@ def _unbracketed(host: str) -> str:
     return host.strip("[]")  # pragma: no mutate (an IP address neither begins nor ends with X)
 
 
+@functools.lru_cache(maxsize=1024)
 def is_ip(host: str) -> bool:
-    """Whether ``host`` is an IP address (of either family), not a name."""
+    """Whether ``host`` is an IP address (of either family), not a name (remembered)."""
     try:
         ipaddress.ip_address(_unbracketed(host))
     except ValueError:
@@ -51,8 +52,9 @@ def is_ip(host: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1024)
 def is_ipv6(host: str) -> bool:
-    """Whether ``host`` is an IPv6 address."""
+    """Whether ``host`` is an IPv6 address (remembered)."""
     return is_ip(host) and ipaddress.ip_address(_unbracketed(host)).version == 6
 
 
