@@ -7,6 +7,8 @@ instant (0: the order they were added, as Twisted's C{Clock} runs them).
 
 from __future__ import annotations
 
+import json
+import textwrap
 from dataclasses import dataclass
 
 KINDS = (
@@ -58,9 +60,10 @@ class Step:
     ``target`` counts connections in the order they were made, clients in
     the order they started, servers (and the links to them) in the world's
     order, wrapping around; a step on connections before any is made does
-    nothing, and so does a step on a dead server, but a restart. With ``when`` (one of L{PHASES}), the step waits from ``at``
-    until a connection is in that phase, and a step on a connection strikes
-    that one; if none is before the plan's horizon, the step does nothing.
+    nothing, and so does a step on a dead server, but a restart. With
+    ``when`` (one of L{PHASES}), the step waits from ``at`` until a
+    connection is in that phase, and a step on a connection strikes that
+    one; if none is before the plan's horizon, the step does nothing.
     """
 
     at: float
@@ -90,13 +93,13 @@ class Step:
 
     def source(self) -> str:
         """The step as Python code, for a pasted test."""
-        arguments = [f"{self.at!r}", repr(self.kind)]
+        arguments = [f"{self.at!r}", _quoted(self.kind)]
         if self.target:
             arguments.append(f"target={self.target!r}")
         if self.value:
             arguments.append(f"value={self.value!r}")
         if self.when:
-            arguments.append(f"when={self.when!r}")
+            arguments.append(f"when={_quoted(self.when)}")
         return f"Step({', '.join(arguments)})"
 
 
@@ -119,23 +122,31 @@ class Plan:
         head = f"scenario {self.scenario}; events due at the same instant: {order}"
         return [head, *(step.line() for step in sorted(self.steps, key=lambda s: s.at))]
 
-    def source(self) -> str:
-        """The plan as Python code."""
-        indent = " " * 12
-        steps = "".join(f"{indent}    {step.source()},\n" for step in self.steps)
+    def source(self, indent: int = 8) -> str:
+        """The plan as Python code, its lines after the first indented by ``indent``."""
+        inner = " " * (indent + 4)
+        steps = "".join(f"{inner}    {step.source()},\n" for step in self.steps)
         return (
-            f"Plan(\n{indent}{self.scenario!r},\n{indent}(\n{steps}{indent}),\n"
-            f"{indent}order={self.order},\n        )"
+            f"Plan(\n{inner}{_quoted(self.scenario)},\n{inner}(\n{steps}{inner}),\n"
+            f"{inner}order={self.order},\n{' ' * indent})"
         )
 
     def test(self, name: str, found: str) -> str:
         """A trial test method that runs this plan, failing as long as ``found`` is true of it."""
-        body = self.source()
+        said = "".join(f"        {line}\n" for line in textwrap.wrap(found, 88))
         return (
             f"    def {name}(self) -> None:\n"
-            f'        """Found by poetry.testing.explore: {found}."""\n'
+            '        """Found by poetry.testing.explore.\n'
+            "\n"
+            f"{said}"
+            '        """\n'
             "        from poetry.testing.explore import Plan, Step, run_plan\n"
             "\n"
-            f"        plan = {body}\n"
+            f"        plan = {self.source()}\n"
             "        self.assertEqual(run_plan(plan).violations, [])\n"
         )
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a Python string literal, in double quotes."""
+    return json.dumps(text)
