@@ -32,6 +32,9 @@ connection, in memory, on loopback and across two network namespaces):
    retransmission (doubling timeouts); a connect sends its SYN again on
    Linux's schedule (C{tcp_syn_retries}, C{tcp_syn_linear_timeouts}); an RST
    is never sent again;
+ - a side its application closed, its FIN acknowledged, waits for the
+   peer's FIN C{tcp_fin_timeout} (at least three and a half retransmission
+   timeouts), then is dropped: a peer whose reset was lost holds it no longer;
  - a process that dies (L{SimulatedProcess.crash}) runs nothing more; its
    kernel closes its sockets as C{close()} does; other processes live on.
 

@@ -89,8 +89,9 @@ class Endpoint(Stream, Handshake):
     def _await_fin(self) -> None:
         """Closed, its FIN acknowledged, no FIN from the peer: drop it after C{fin_timeout}.
 
-        As Linux does with an orphaned socket in FIN-WAIT-2 (C{tcp_fin_timeout}):
-        a peer that vanished without a word (its reset lost) would hold it for ever.
+        As Linux does with an orphaned socket in FIN-WAIT-2 (C{tcp_fin_timeout},
+        at least three and a half retransmission timeouts): a peer that
+        vanished without a word (its reset lost) would hold it for ever.
         """
         if (
             self.state == OPEN
@@ -99,8 +100,11 @@ class Endpoint(Stream, Handshake):
             and not self.inbox.fin
             and self._orphan_timer is None
         ):
+            assert self.peer is not None  # an open side has one
+            round_trip = self.kernel.round_trip(self.host, self.peer.host)
+            wait = self.kernel.settings.fin_wait_timeout(round_trip)
             self._orphan_timer = self.kernel.later(
-                self.kernel.settings.fin_timeout, self._orphan_timed_out, "FIN-WAIT-2 timeout"
+                wait, self._orphan_timed_out, "FIN-WAIT-2 timeout"
             )
 
     def _orphan_timed_out(self) -> None:

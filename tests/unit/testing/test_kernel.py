@@ -73,7 +73,7 @@ class SettingsTests(SynchronousTestCase):
         self.assertEqual((settings.segment_size, settings.rto_min), (1, settings.rto_max))
 
     def test_from_host(self) -> None:
-        """The machine's sysctls give the retries and the backlog cap; others keep the defaults."""
+        """The machine's sysctls give the retries, backlog and C{fin_timeout}; the rest stay."""
         root = Path(self.mktemp())
         (root / "ipv4").mkdir(parents=True)
         (root / "core").mkdir()
@@ -81,9 +81,11 @@ class SettingsTests(SynchronousTestCase):
         (root / "ipv4" / "tcp_retries2").write_text("8\n")
         (root / "ipv4" / "tcp_synack_retries").write_text("not a number\n")
         (root / "core" / "somaxconn").write_text("128\n")
+        (root / "ipv4" / "tcp_fin_timeout").write_text("30\n")
         settings = KernelSettings.from_host(root)
         self.assertEqual(
-            (settings.syn_retries, settings.retries, settings.max_backlog), (3, 8, 128)
+            (settings.syn_retries, settings.retries, settings.max_backlog, settings.fin_timeout),
+            (3, 8, 128, 30),
         )
         self.assertEqual(settings.syn_linear_timeouts, 0)  # a kernel without the setting
         self.assertEqual(settings.synack_retries, KernelSettings().synack_retries)
@@ -97,6 +99,13 @@ class SettingsTests(SynchronousTestCase):
         (root / "ipv4" / "tcp_synack_retries").write_text("3\n")
         settings = KernelSettings.from_host(root)
         self.assertEqual((settings.syn_linear_timeouts, settings.synack_retries), (2, 3))
+
+    def test_fin_wait_timeout(self) -> None:
+        """An orphan in FIN-WAIT-2 waits C{fin_timeout}, at least three and a half timeouts."""
+        self.assertEqual(KernelSettings().fin_wait_timeout(0.0), 60.0)
+        self.assertEqual(KernelSettings(fin_timeout=2).fin_wait_timeout(0.0), 2.0)
+        self.assertAlmostEqual(KernelSettings(fin_timeout=0).fin_wait_timeout(0.0), 0.7)
+        self.assertAlmostEqual(KernelSettings(fin_timeout=1).fin_wait_timeout(0.2), 1.4)
 
     def test_describe(self) -> None:
         """The settings describe themselves by name."""

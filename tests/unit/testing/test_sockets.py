@@ -12,10 +12,28 @@ import os
 import socket
 from collections.abc import Callable
 
-from poetry.testing import RESET_LINGER, KernelSettings
+from poetry.testing import RESET_LINGER, KernelSettings, MemoryConnection
 from tests.support.simulated import CLIENT_HOST, PORT, SERVER_HOST, SimulatedTestCase, read_all
 
 REQUEST = b"GET / HTTP/1.0\r\n\r\n"
+
+
+def orphan_server_side(case: SimulatedTestCase) -> MemoryConnection:
+    """Make the server's side an orphan in FIN-WAIT-2 whose peer vanished; return its connection.
+
+    The server shuts down and closes; its FIN is acknowledged; the client's
+    reset is lost in a partition, which then heals.
+    """
+    server, client = case.socket_pair()
+    server.shutdown(socket.SHUT_WR)
+    server.close()
+    case.network.flush()  # the FIN is acknowledged
+    [connection] = case.network.connections
+    case.network.partition(SERVER_HOST, CLIENT_HOST)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+    client.close()  # its reset is lost
+    case.network.heal(SERVER_HOST, CLIENT_HOST)
+    return connection
 
 
 class ConnectTests(SimulatedTestCase):
@@ -404,15 +422,7 @@ class PartitionTests(SimulatedTestCase):
         the server's side, its FIN acknowledged, waited for the client's FIN
         for ever; Linux drops such an orphan after C{tcp_fin_timeout}.
         """
-        server, client = self.socket_pair()
-        server.shutdown(socket.SHUT_WR)
-        server.close()
-        self.network.flush()  # the FIN is acknowledged
-        [connection] = self.network.connections
-        self.network.partition(SERVER_HOST, CLIENT_HOST)
-        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
-        client.close()  # its reset is lost
-        self.network.heal(SERVER_HOST, CLIENT_HOST)
+        connection = orphan_server_side(self)
         self.network.advance(59.9)
         self.assertFalse(connection.closed)
         self.network.advance(0.1)
@@ -454,6 +464,25 @@ class PartitionTests(SimulatedTestCase):
         self.network.advance(2000)
         self.assertEqual(self.assertRaises(OSError, server.send, b"x").errno, errno.ETIMEDOUT)
         self.leave()
+
+
+class FinTimeoutFloorTests(SimulatedTestCase):
+    """A C{fin_timeout} below three and a half retransmission timeouts waits those instead."""
+
+    settings = KernelSettings(fin_timeout=0)
+
+    def test_orphan_waits_three_and_a_half_timeouts(self) -> None:
+        """With C{fin_timeout} 0, an orphan in FIN-WAIT-2 goes after 0.7 s (3.5 times 0.2 s).
+
+        As Linux's C{tcp_fin_time} has it: measured across a veth pair (C{ss}
+        every 10 ms), with C{tcp_fin_timeout} 0 the side went 0.79 to 0.82 s
+        after the close (its RTO 0.204 s), with 2 at 2.08 s.
+        """
+        connection = orphan_server_side(self)
+        self.network.advance(0.69)
+        self.assertFalse(connection.closed)
+        self.network.advance(0.01)
+        self.assertTrue(connection.closed)
 
 
 class LatencyTests(SimulatedTestCase):
