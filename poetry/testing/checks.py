@@ -5,7 +5,8 @@ harness (L{poetry.testing.harnesses}); L{poetry.testing.kits} makes test
 cases of them on each harness.
 
  - L{TransportChecks} checks transports themselves: close, abort, half-close,
-   producer pause. txpoetry runs it on the simulator's transports and on the
+   producer pause, and what the server's kernel keeps of a half-closed
+   connection. txpoetry runs it on the simulator's transports and on the
    real kernel, so the simulator is verified, not assumed.
  - L{PoetryServerChecks} checks a poetry server (yours, or txpoetry's): give
    it C{server_factory(reactor)} and the C{poem} it serves.
@@ -71,6 +72,19 @@ class _ReplyAfterHalfClose(Protocol):
         """The client is done: reply and close."""
         self.transport.write(b"reply")
         self.transport.loseConnection()
+
+    def writeConnectionLost(self) -> None:
+        """Nothing to do."""
+
+
+@implementer(IHalfCloseableProtocol)
+class _Staying(Protocol):
+    """A server that stays after the client half-closes, until it is told to close."""
+
+    transport: Any
+
+    def readConnectionLost(self) -> None:
+        """The client is done sending: stay."""
 
     def writeConnectionLost(self) -> None:
         """Nothing to do."""
@@ -167,6 +181,24 @@ class TransportChecks:
         await self.connect(port, client)
         self.assertEqual(await self.wait(client.ended), b"")
         self.assertTrue(lost[0].check(ConnectionDone))
+
+    async def test_server_side_waits_in_close_wait(self: Any) -> None:
+        """The server's side is in CLOSE-WAIT after the client's half-close; gone once it closes."""
+        served: list[_Staying] = []
+
+        def stay() -> _Staying:
+            served.append(_Staying())
+            return served[-1]
+
+        port = self.listen(Factory.forProtocol(stay))
+        client = Recorder(half_close=True)
+        await self.connect(port, client)
+        await self.elapse(0.1)  # the client's FIN arrives, and is acknowledged
+        self.assertEqual(await self.server_sockets(port), ["CLOSE-WAIT"])
+        served[0].transport.loseConnection()
+        self.assertEqual(await self.wait(client.ended), b"")
+        await self.elapse(0.1)  # the client acknowledges the server's FIN
+        self.assertEqual(await self.server_sockets(port), [])
 
     async def test_producer_paused_by_reader_that_does_not_read(self: Any) -> None:
         """A reader that stops reading pauses the writer's producer; reading again resumes it."""

@@ -26,6 +26,9 @@ from poetry.testing.timeline import KernelEvent
 
 __all__ = ["CLOSED", "CONNECTING", "HALF_OPEN", "OPEN", "Endpoint"]
 
+_OPENING = {CONNECTING: "SYN-SENT", HALF_OPEN: "SYN-RECV"}
+"""The TCP state, as C{ss} names it, of a side whose handshake is under way."""
+
 
 class Endpoint(Stream, Handshake):
     """One side of a TCP connection: its queues, its state, and the packets it sends.
@@ -65,6 +68,25 @@ class Endpoint(Stream, Handshake):
         return self.state == CLOSED or (
             self.closed_by_app and self.outbox.fin_acked and self.inbox.fin
         )
+
+    @property
+    def tcp_state(self) -> str:
+        """The side's TCP state, as Linux's C{ss} names it (C{"CLOSED"} when nothing is left).
+
+        The simulator keeps no TIME-WAIT (a side closed both ways is gone) and
+        does not tell a simultaneous close (CLOSING) from LAST-ACK: a side whose
+        FIN waits for its ACK, the peer's FIN received, is C{"LAST-ACK"}.
+        """
+        if self.state in _OPENING:
+            return _OPENING[self.state]
+        if self.state != OPEN or self.gone:
+            return "CLOSED"
+        out, peer_done = self.outbox, self.inbox.fin
+        if not out.fin:
+            return "CLOSE-WAIT" if peer_done else "ESTAB"
+        if not out.fin_acked:
+            return "LAST-ACK" if peer_done else "FIN-WAIT-1"
+        return "CLOSED" if peer_done else "FIN-WAIT-2"
 
     # ends
 

@@ -15,6 +15,10 @@ faults on the connection. The same check then runs on each harness:
    rules (L{poetry.testing.namespaces}). Needs root; skips otherwise. Only
    latency cannot be expressed: this kernel has no netem.
 
+L{Harness.server_sockets} says what the server's kernel keeps of a port's
+connections, in the same terms in each world: the TCP state of each socket,
+as C{ss} names it.
+
 A process's death (L{Harness.crash_server}) is the kernel closing the
 server's sockets: in memory, the server process crashes; on the real kernel
 the test process cannot die, so the harness closes the server's sockets as
@@ -61,6 +65,14 @@ class Harness:
 
     def listen(self, factory: IProtocolFactory) -> IListeningPort:
         """Serve ``factory`` on a free port of the server host until the check ends."""
+        raise NotImplementedError
+
+    async def server_sockets(self, port: IListeningPort) -> list[str]:
+        """The TCP states of the server host's sockets of connections to ``port``, sorted.
+
+        As C{ss} names them (C{"ESTAB"}, C{"FIN-WAIT-2"}, ...); the listening
+        socket and sockets closed for good are not listed.
+        """
         raise NotImplementedError
 
     async def elapse(self, seconds: float) -> None:
@@ -167,6 +179,13 @@ class MemoryHarness(Harness):
     def listen(self, factory: IProtocolFactory) -> IListeningPort:
         """Serve on a free port of the server host, in the server process."""
         return self.server_reactor.listenTCP(0, factory, interface=self.server_host)
+
+    async def server_sockets(self, port: IListeningPort) -> list[str]:
+        """The states of the server sides of ``port``'s connections not yet gone."""
+        address = (self.server_host, listening_port(port))
+        sides = [c.server_side for c in self.network.every_connection]
+        states = [s.tcp_state for s in sides if s is not None and (s.host, s.port) == address]
+        return sorted(state for state in states if state != "CLOSED")
 
     async def elapse(self, seconds: float) -> None:
         """Advance the network's clock exactly, timer by timer."""

@@ -11,6 +11,7 @@ C{SO_LINGER} is 0), before the reactor turns again.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -109,6 +110,17 @@ class RealKernelHarness(Harness):
     async def wait(self, d: Deferred[T]) -> T:
         """Wait for ``d`` on the real reactor."""
         return await d
+
+    async def server_sockets(self, port: IListeningPort) -> list[str]:
+        """What C{ss} lists of the server host's connected sockets on ``port`` (in a thread)."""
+        where = f"src {self.server_host}:{listening_port(port)}"
+        listed = await deferToThread(self.on_server, "ss", "-Htan", "state", "connected", where)
+        return sorted(line.split()[0] for line in listed.splitlines() if line.strip())
+
+    def on_server(self, *argv: str) -> str:
+        """Run a command on the server's host; return its output."""
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
+        return done.stdout
 
     def crash_server(self) -> None:
         """Close the server's sockets as the kernel does when its process dies.
@@ -210,6 +222,11 @@ class NamespaceHarness(RealKernelHarness):
                 return listening
 
         return self.serve(factory, listen)
+
+    def on_server(self, *argv: str) -> str:
+        """Run a command in the server's namespace; return its output."""
+        listed: str = self.pair.run("server", *argv)
+        return listed
 
     def as_client(self, start: Callable[[], T]) -> T:
         """Run ``start`` with this thread in the client namespace."""

@@ -424,7 +424,7 @@ class PartitionTests(SimulatedTestCase):
         """
         connection = orphan_server_side(self)
         self.network.advance(59.9)
-        self.assertFalse(connection.closed)
+        self.assertEqual(connection.server_side.tcp_state, "FIN-WAIT-2")
         self.network.advance(0.1)
         self.assertTrue(connection.closed)
         self.leave()
@@ -480,9 +480,57 @@ class FinTimeoutFloorTests(SimulatedTestCase):
         """
         connection = orphan_server_side(self)
         self.network.advance(0.69)
-        self.assertFalse(connection.closed)
+        self.assertEqual(connection.server_side.tcp_state, "FIN-WAIT-2")
         self.network.advance(0.01)
         self.assertTrue(connection.closed)
+
+
+class StateTests(SimulatedTestCase):
+    """Each side names its TCP state as Linux's C{ss} does."""
+
+    def test_states_while_connecting(self) -> None:
+        """At 0.1 s each way, at 0.15 s the client is in SYN-SENT and the server in SYN-RECV."""
+        self.server_socket()
+        self.network.set_latency(SERVER_HOST, CLIENT_HOST, 0.1)
+        self.client_socket()
+        self.network.advance(0.15)
+        [connection] = self.network.every_connection
+        self.assertEqual(
+            (connection.client_side.tcp_state, connection.server_side.tcp_state),
+            ("SYN-SENT", "SYN-RECV"),
+        )
+        self.leave()
+
+    def test_states_of_a_close(self) -> None:
+        """Through a close in turn, each side goes from ESTAB to CLOSED by Linux's states.
+
+        ESTAB; FIN-WAIT-1 while the server's FIN is lost; FIN-WAIT-2 and
+        CLOSE-WAIT once it arrives; LAST-ACK while the client's FIN is lost;
+        CLOSED once each is acknowledged (the simulator keeps no TIME-WAIT).
+        """
+        server, client = self.socket_pair()
+        [connection] = self.network.connections
+        sides = connection.server_side, connection.client_side
+
+        def states() -> tuple[str, ...]:
+            return tuple(side.tcp_state for side in sides)
+
+        self.assertEqual(states(), ("ESTAB", "ESTAB"))
+        self.network.partition(SERVER_HOST, CLIENT_HOST)
+        server.shutdown(socket.SHUT_WR)
+        self.assertEqual(states(), ("FIN-WAIT-1", "ESTAB"))
+        self.network.heal(SERVER_HOST, CLIENT_HOST)
+        self.network.advance(0.2)  # the tail loss probe sends the FIN again
+        self.assertEqual(states(), ("FIN-WAIT-2", "CLOSE-WAIT"))
+        self.network.partition(SERVER_HOST, CLIENT_HOST)
+        client.shutdown(socket.SHUT_WR)
+        self.assertEqual(states(), ("FIN-WAIT-2", "LAST-ACK"))
+        self.network.heal(SERVER_HOST, CLIENT_HOST)
+        self.network.advance(0.2)
+        self.assertEqual(states(), ("CLOSED", "CLOSED"))  # both held by their applications
+        server.close()
+        client.close()
+        self.assertEqual(states(), ("CLOSED", "CLOSED"))
 
 
 class LatencyTests(SimulatedTestCase):
