@@ -15,6 +15,11 @@ faults on the connection. The same check then runs on each harness:
    rules (L{poetry.testing.namespaces}). Needs root; skips otherwise. Only
    latency cannot be expressed: this kernel has no netem.
 
+A check may ask for kernels with other settings (L{kernel_settings}): in
+memory the network's L{KernelSettings}, across namespaces the sysctls of a
+pair of its own (loopback's kernel is the host's, and is not a test's to
+change: the check skips there).
+
 L{Harness.server_sockets} says what the server's kernel keeps of a port's
 connections, in the same terms in each world: the TCP state of each socket,
 as C{ss} names it.
@@ -36,16 +41,35 @@ from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.interfaces import IListeningPort, IProtocol, IProtocolFactory
 from twisted.trial.unittest import SkipTest
 
+from poetry.testing.kernel import KernelSettings
 from poetry.testing.network import MemoryPoetryNetwork
 from poetry.testing.reactor import NetworkReactor
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 Direction = Literal["to_server", "to_client", "both"]
 """Which way a partition drops packets."""
 
 MAX_WAIT = 300.0
 """Simulated seconds the memory harness lets pass, timer by timer, for a result to come."""
+
+
+def kernel_settings(**settings: Any) -> Callable[[F], F]:
+    """Mark a check to run on kernels with these L{KernelSettings} (C{fin_timeout=2}, ...).
+
+    In memory the network is made with them; across namespaces the check has
+    a pair of its own whose sysctls are set to them (it skips if a setting
+    has none); on loopback it skips. Settings no kernel could have are
+    refused here, at once.
+    """
+    KernelSettings(**settings)  # refuses an unknown name or an impossible value
+
+    def mark(check: F) -> F:
+        check.kernel_settings = dict(settings)  # type: ignore[attr-defined]
+        return check
+
+    return mark
 
 
 class Harness:
@@ -62,6 +86,11 @@ class Harness:
     addCleanup: Callable[..., object]
     world: str
     """What the harness runs on: C{"memory"}, C{"loopback"} or C{"namespaces"}."""
+
+    def asked_settings(self) -> dict[str, Any]:
+        """The kernel settings the running check asks for (L{kernel_settings}), by name."""
+        check = getattr(type(self), getattr(self, "_testMethodName", ""), None)
+        return dict(getattr(check, "kernel_settings", {}))
 
     def listen(self, factory: IProtocolFactory) -> IListeningPort:
         """Serve ``factory`` on a free port of the server host until the check ends."""
@@ -169,8 +198,8 @@ class MemoryHarness(Harness):
     server_reactor: NetworkReactor
 
     def setUp(self) -> None:
-        """Make a fresh network, with a server process and a client process."""
-        self.network = MemoryPoetryNetwork()
+        """Make a fresh network (with the settings the check asks for), and the two processes."""
+        self.network = MemoryPoetryNetwork(KernelSettings(**self.asked_settings()))
         self.server_process = self.network.process("server", self.server_host)
         self.client_process = self.network.process("client", self.client_host)
         self.reactor = self.client_process.reactor

@@ -10,7 +10,7 @@ and the sockets listening on them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from itertools import count
 from pathlib import Path
@@ -23,6 +23,33 @@ from poetry.testing.validation import seconds, whole
 
 _SIZES = ("receive_buffer", "send_buffer", "segment_size")
 """The settings that are sizes in bytes: none can be zero."""
+
+SYSCTLS = {
+    "retries": "ipv4/tcp_retries2",
+    "syn_retries": "ipv4/tcp_syn_retries",
+    "syn_linear_timeouts": "ipv4/tcp_syn_linear_timeouts",
+    "synack_retries": "ipv4/tcp_synack_retries",
+    "max_backlog": "core/somaxconn",
+    "fin_timeout": "ipv4/tcp_fin_timeout",
+}
+"""The settings Linux has a sysctl for, each with its path under C{/proc/sys/net}: each is a
+network namespace's own, in whole numbers (seconds, for C{fin_timeout})."""
+
+
+def as_sysctls(settings: Mapping[str, float]) -> dict[str, int]:
+    """The sysctls that give a real kernel these settings: C{{"net.ipv4.tcp_fin_timeout": 2}}.
+
+    Raises C{ValueError} naming a setting Linux has no sysctl for, or a value
+    its sysctl cannot take (they are whole numbers).
+    """
+    found = {}
+    for name, value in settings.items():
+        if name not in SYSCTLS:
+            raise ValueError(f"{name} is no sysctl of Linux's (those are: {', '.join(SYSCTLS)})")
+        if not float(value).is_integer():
+            raise ValueError(f"{name} is a whole number on Linux, not {value!r}")
+        found["net." + SYSCTLS[name].replace("/", ".")] = int(value)
+    return found
 
 
 @dataclass(frozen=True)
@@ -77,16 +104,8 @@ class KernelSettings:
     @classmethod
     def from_host(cls, sysctl: Path = Path("/proc/sys/net")) -> KernelSettings:
         """Return the settings of the machine this runs on, as far as its sysctls say."""
-        read = {
-            "retries": "ipv4/tcp_retries2",
-            "syn_retries": "ipv4/tcp_syn_retries",
-            "syn_linear_timeouts": "ipv4/tcp_syn_linear_timeouts",
-            "synack_retries": "ipv4/tcp_synack_retries",
-            "max_backlog": "core/somaxconn",
-            "fin_timeout": "ipv4/tcp_fin_timeout",
-        }
         found: dict[str, Any] = {}
-        for name, path in read.items():
+        for name, path in SYSCTLS.items():
             try:
                 found[name] = int((sysctl / path).read_text().split()[0])
             except (OSError, ValueError, IndexError):

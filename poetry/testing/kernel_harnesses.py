@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SkipTest
 
 from poetry.testing.harnesses import Direction, Harness, listening_port, port_of
+from poetry.testing.kernel import as_sysctls
 
 T = TypeVar("T")
 
@@ -163,6 +164,16 @@ class TCPHarness(RealKernelHarness):
     server_host = client_host = "127.0.0.1"
     world = "loopback"
 
+    def setUp(self) -> None:
+        """Use the real reactor; skip a check that asks for kernel settings."""
+        asked = self.asked_settings()
+        if asked:
+            raise SkipTest(
+                f"loopback's kernel is the host's own: its settings ({', '.join(sorted(asked))})"
+                " are not a test's to change"
+            )
+        super().setUp()
+
     def listen(self, factory: IProtocolFactory) -> IListeningPort:
         """Listen on a free loopback port until the check ends."""
         return self.serve(
@@ -176,6 +187,9 @@ class NamespaceHarness(RealKernelHarness):
     Each check has a pair of its own; checks run together (C{concurrent=True})
     share one, and each check's faults touch only its own connections (its
     ports): a partition drops the packets to and from the ports it listens on.
+    A check that asks for kernel settings
+    (L{poetry.testing.harnesses.kernel_settings}) always has a pair of its
+    own, with those sysctls in both namespaces (they go with them).
     """
 
     world = "namespaces"
@@ -202,12 +216,16 @@ class NamespaceHarness(RealKernelHarness):
         reason = namespaces_unavailable()
         if reason is not None:
             raise SkipTest(reason)
+        try:
+            sysctls = as_sysctls(self.asked_settings())
+        except ValueError as error:
+            raise SkipTest(f"the real kernel cannot be set so: {error}") from None
         super().setUp()
         self._rules: dict[str, list[Any]] = {"partition": [], "hold": [], "doors": []}
-        if type(self)._shared is not None:
+        if type(self)._shared is not None and not sysctls:
             self.pair = type(self)._shared
         else:
-            self.pair = NamespacePair()
+            self.pair = NamespacePair(sysctls)
             self.addCleanup(self.pair.destroy)
         self.server_host, self.client_host = self.pair.server_address, self.pair.client_address
 

@@ -22,7 +22,10 @@ memory, every check must leave nothing behind (L{leftovers.assert_nothing_left})
 on the real kernel, trial's own check of the reactor does the same. With
 C{concurrent=True}, a real-kernel case runs all its checks at once (each
 with its own harness) when its first test runs, and each test reports its
-own check's outcome: the same tests, in the time of the slowest.
+own check's outcome: the same tests, in the time of the slowest. A check
+marked C{@kernel_settings(fin_timeout=2)} runs on kernels set so: in memory
+a network with those L{KernelSettings}, across namespaces a pair of its own
+with those sysctls; on loopback (the host's own kernel) it skips.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from poetry.testing.checks import (
     Recorder,
     TransportChecks,
 )
-from poetry.testing.harnesses import Harness, MemoryHarness
+from poetry.testing.harnesses import Harness, MemoryHarness, kernel_settings
 from poetry.testing.kernel_harnesses import NamespaceHarness, RealKernelHarness, TCPHarness
 from poetry.testing.kernel_kits import in_namespaces, over_tcp
 from poetry.testing.leftovers import assert_nothing_left
@@ -59,6 +62,7 @@ __all__ = [
     "TransportChecks",
     "in_memory",
     "in_namespaces",
+    "kernel_settings",
     "over_tcp",
 ]
 

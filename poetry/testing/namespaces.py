@@ -20,7 +20,9 @@ sender's kernel sees a lost packet and retransmits it as it would across a
 real network: L{NamespacePair.drop} (a partition, one way or both, or one
 held connection), L{NamespacePair.black_hole} (connection attempts
 unanswered), L{NamespacePair.refuse} (answered with a TCP reset) and
-L{NamespacePair.clear}. The rules use no connection tracking.
+L{NamespacePair.clear}. The rules use no connection tracking. A pair may be
+made with sysctls of its own (C{NamespacePair({"net.ipv4.tcp_fin_timeout": 2})}),
+set in both namespaces and gone with them.
 
 Nothing is ever added to the host's own namespace: the veth ends are created
 directly inside the two namespaces. Names are unique per process and per pair
@@ -49,7 +51,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Literal
 
 Side = Literal["server", "client"]
@@ -205,8 +207,18 @@ class NamespacePair:
     names: dict[Side, str]
     addresses: dict[Side, str]
 
-    def __init__(self) -> None:
-        """Make the two namespaces, the veth pair between them and the fault tables."""
+    def __init__(self, sysctls: Mapping[str, int] | None = None) -> None:
+        """Make the two namespaces, the veth pair between them and the fault tables.
+
+        ``sysctls`` (C{{"net.ipv4.tcp_fin_timeout": 2}}) are set in both
+        namespaces, and go with them: only a network namespace's own
+        (C{net.*}) are taken, so that the host's are never touched.
+        """
+        self.sysctls = dict(sysctls or {})
+        """The sysctls set in both namespaces."""
+        for name in self.sysctls:
+            if not name.startswith("net."):
+                raise ValueError(f"{name} is not a network namespace's own sysctl (net.*)")
         missing = _missing()
         if missing is not None:
             raise NamespacesUnavailable(missing)
@@ -245,6 +257,8 @@ class NamespacePair:
             _run([ip, "-n", name, "link", "set", "lo", "up"])
             self._nft(side, _table_definition())
             self._undo.append(functools.partial(self._nft, side, f"delete table inet {TABLE}\n"))
+            for setting, value in self.sysctls.items():
+                self.run(side, _tool("sysctl") or "sysctl", "-q", "-w", f"{setting}={value}")
 
     def __enter__(self) -> NamespacePair:
         """Use the pair in a C{with} block, which destroys it at its end."""

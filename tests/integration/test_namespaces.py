@@ -89,6 +89,12 @@ def host_state() -> tuple[str, list[str]]:
     return ruleset, sorted(line.split(":")[1].strip() for line in links.splitlines())
 
 
+def sysctl_on_host(name: str) -> int:
+    """The host namespace's value of the sysctl ``name`` (read only)."""
+    with open("/proc/sys/" + name.replace(".", "/")) as setting:
+        return int(setting.read())
+
+
 def net_namespace() -> int:
     """The calling thread's network namespace (its inode)."""
     return os.stat("/proc/thread-self/ns/net").st_ino
@@ -260,6 +266,24 @@ class NamespacePairTests(TestCase):
         self.assertEqual([name for name in names if name in listed], [])
         self.assertEqual(host_state(), before)
         self.assertNotIn(TABLE, before[0])
+
+    def test_sysctls(self) -> None:
+        """A pair's sysctls are set in both its namespaces, and go with them; the host's stay."""
+        host = sysctl_on_host("net.ipv4.tcp_fin_timeout")
+        with NamespacePair({"net.ipv4.tcp_fin_timeout": host + 1}) as pair:
+            for side in ("server", "client"):
+                set_there = pair.run(side, "sysctl", "-n", "net.ipv4.tcp_fin_timeout")
+                self.assertEqual(int(set_there), host + 1)
+            self.assertEqual(sysctl_on_host("net.ipv4.tcp_fin_timeout"), host)
+        self.assertEqual(sysctl_on_host("net.ipv4.tcp_fin_timeout"), host)
+
+    def test_only_a_namespace_s_own_sysctls(self) -> None:
+        """A sysctl that is not a network namespace's own (not net.*) is refused, nothing made."""
+        before = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        with self.assertRaises(ValueError):
+            NamespacePair({"vm.swappiness": 10})
+        after = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        self.assertEqual(after, before)
 
     def test_destroy_while_held(self) -> None:
         """destroy() removes the tables and links even of namespaces something still holds open."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.testing import KernelSettings
-from poetry.testing.kernel import Kernel, Lane
+from poetry.testing.kernel import SYSCTLS, Kernel, Lane, as_sysctls
 from poetry.testing.links import Links
 
 
@@ -106,6 +106,23 @@ class SettingsTests(SynchronousTestCase):
         self.assertEqual(KernelSettings(fin_timeout=2).fin_wait_timeout(0.0), 2.0)
         self.assertAlmostEqual(KernelSettings(fin_timeout=0).fin_wait_timeout(0.0), 0.7)
         self.assertAlmostEqual(KernelSettings(fin_timeout=1).fin_wait_timeout(0.2), 1.4)
+
+    def test_as_sysctls(self) -> None:
+        """Settings with a sysctl become it; others, or fractions, are refused."""
+        self.assertEqual(
+            as_sysctls({"fin_timeout": 2.0, "max_backlog": 128}),
+            {"net.ipv4.tcp_fin_timeout": 2, "net.core.somaxconn": 128},
+        )
+        self.assertEqual(
+            set(as_sysctls(dict.fromkeys(SYSCTLS, 1))),
+            {"net." + path.replace("/", ".") for path in SYSCTLS.values()},
+        )
+        with self.assertRaises(ValueError) as refused:
+            as_sysctls({"rto_min": 0.2})
+        self.assertIn("rto_min is no sysctl", str(refused.exception))
+        with self.assertRaises(ValueError) as fraction:
+            as_sysctls({"fin_timeout": 2.5})
+        self.assertIn("whole number", str(fraction.exception))
 
     def test_describe(self) -> None:
         """The settings describe themselves by name."""

@@ -16,7 +16,9 @@ from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from poetry.core.client import get_poetry
 from poetry.testing.harnesses import MAX_WAIT, Harness
-from poetry.testing.kits import MemoryHarness, TransportChecks, in_memory
+from poetry.testing.kernel import KernelSettings
+from poetry.testing.kits import MemoryHarness, TransportChecks, in_memory, kernel_settings
+from tests.support.kit_settings import SetChecks
 from tests.support.server_checks import (
     ClientChecks,
     FastServerChecks,
@@ -128,6 +130,22 @@ class MakingTests(SynchronousTestCase):
         patient = in_memory(PatientChecks, name="Patient")
         result = _run(patient("test_waits"))
         self.assertEqual((result.failures, result.errors), ([], []))
+
+    def test_kernel_settings_asked(self) -> None:
+        """In memory, a check that asks for kernel settings runs on a network made with them."""
+        case = in_memory(SetChecks, name="Set")
+        asked, plain = case("test_set"), case("test_unset")
+        for harness in (asked, plain):
+            harness.setUp()
+        self.assertEqual(asked.network.settings, KernelSettings(fin_timeout=2))
+        self.assertEqual(plain.network.settings, KernelSettings())
+        result = _run(case("test_set"))
+        self.assertEqual((result.failures, result.errors), ([], []))
+
+    def test_kernel_settings_refused(self) -> None:
+        """Impossible or unknown settings are refused when a check is marked."""
+        self.assertRaises(ValueError, kernel_settings, fin_timeout=-1)
+        self.assertRaises(TypeError, kernel_settings, fin_timeoutt=2)
 
     def test_memory_harness_hosts(self) -> None:
         """In memory, the server and the client run in processes of their own, on two hosts."""
