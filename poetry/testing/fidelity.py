@@ -21,17 +21,18 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from inspect import isawaitable
 from typing import Any
 
 from twisted.internet.error import ConnectionDone
-from twisted.internet.interfaces import IListeningPort
+from twisted.internet.interfaces import IHalfCloseableProtocol, IListeningPort
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SkipTest
+from zope.interface import implementer
 
-from poetry.testing.harnesses import Harness
+from poetry.testing.harnesses import Harness, kernel_settings
 
 PHASES = ("connecting", "before the first byte", "mid-poem", "after the FIN", "closing")
 """The phases of a connection, in order."""
@@ -45,6 +46,10 @@ PACE = 0.2
 RESET_LINGER = struct.pack("ii", 1, 0)
 
 
+Looks = tuple[tuple[float, tuple[str, ...]], ...]
+"""What the server's kernel kept of a connection at chosen times: ``(time, states)`` pairs."""
+
+
 @dataclass(frozen=True)
 class Seen:
     """What a client saw: how its connection ended, after how many bytes, and when.
@@ -52,15 +57,21 @@ class Seen:
     ``end`` is C{"clean"} (a FIN after the bytes), C{"reset"}, C{"refused"},
     or C{"open"} (still open when the scenario ended); ``at`` is when it
     ended, in seconds from the start of the scenario (None if open).
+    ``server``, for a scenario that looks, is what the server's kernel kept of
+    the connection at chosen times: the TCP state of each socket, as C{ss}
+    names it (L{Harness.server_sockets}).
     """
 
     end: str
     received: int
     at: float | None = None
+    server: Looks = ()
 
     def __str__(self) -> str:
         when = "" if self.at is None else f" at {self.at:g} s"
-        return f"{self.end}, {self.received} bytes{when}"
+        looks = ", ".join(f"{' '.join(states) or 'none'} at {t:g} s" for t, states in self.server)
+        kept = f"; the server's side: {looks}" if looks else ""
+        return f"{self.end}, {self.received} bytes{when}{kept}"
 
 
 class Watcher(Protocol):
@@ -98,6 +109,26 @@ class Watcher(Protocol):
         """The connection was never made."""
         self.end = "refused" if "refused" in str(reason.value).lower() else "failed"
         self.at = self._clock()
+
+
+@implementer(IHalfCloseableProtocol)
+class StayingWatcher(Watcher):
+    """A watcher that stays after the server's FIN (half-closed), until it aborts or is reset.
+
+    Its end is how the server's side ended: C{"clean"} at the FIN.
+    """
+
+    def readConnectionLost(self) -> None:
+        """The server's FIN: the poem is whole; the client's side stays open."""
+        self.end, self.at = "clean", self._clock()
+
+    def writeConnectionLost(self) -> None:
+        """Never asked for: the client does not half-close."""
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Note the end, unless the server's FIN already ended the poem."""
+        if self.end == "open":
+            super().connectionLost(reason)
 
 
 class Scripted(Protocol):
@@ -168,6 +199,8 @@ class Cell:
     """How far (in seconds) the end may be from L{expected}."""
     loopback_only: str = ""
     """Why only loopback's kernel gives L{expected}, if so (the namespaces' differs, and why)."""
+    settings: dict[str, float] = field(default_factory=dict)
+    """The kernels' settings the scenario runs with (L{kernel_settings}), if not the defaults."""
 
     @property
     def name(self) -> str:
@@ -182,6 +215,8 @@ class Cell:
             return False
         if abs(seen.received - expected.received) > self.bytes_tolerance * expected.received:
             return False
+        if seen.server != expected.server:
+            return False
         if expected.at is None or seen.at is None:
             return expected.at is seen.at
         return abs(seen.at - expected.at) <= self.time_tolerance
@@ -195,15 +230,17 @@ async def observe(
     request: bytes = b"",
     before: Callable[[IListeningPort], Awaitable[None]] | None = None,
     pause: float = 0,
+    watcher: type[Watcher] = Watcher,
 ) -> Seen:
     """Serve ``script``, connect a client, put ``faults`` on at their times; return what it saw.
 
     Each fault is ``(seconds after the start, fault(port, client))``. After
     ``seconds``, whatever is still open is aborted, and the scenario ends.
+    The client is a ``watcher``.
     """
     start = h.now()
     port = h.listen(Factory.forProtocol(lambda: Scripted(script)))
-    client = Watcher(lambda: round(h.now() - start, 3), request, pause)
+    client = watcher(lambda: round(h.now() - start, 3), request, pause)
     if before is not None:
         await before(port)
     connecting = h.start_connecting(port, client)
@@ -228,6 +265,29 @@ def at_once(h: Harness, what: str) -> Callable[[IListeningPort, Watcher], object
     return lambda port, client: getattr(h, what)()
 
 
+def client_aborts(port: IListeningPort, client: Watcher) -> None:
+    """A fault: the client aborts its connection (a reset, C{SO_LINGER} 0)."""
+    client.transport.abortConnection()
+
+
+def looking(
+    h: Harness, times: list[float]
+) -> tuple[list[tuple[float, Callable[[IListeningPort, Watcher], Awaitable[None]]]], list[Any]]:
+    """Faults that look at what the server's kernel keeps of the port's connections, at ``times``.
+
+    Returns the faults, and the list they fill with ``(time, states)``.
+    """
+    kept: list[Any] = []
+
+    def look(at: float) -> Callable[[IListeningPort, Watcher], Awaitable[None]]:
+        async def observe_server(port: IListeningPort, client: Watcher) -> None:
+            kept.append((at, tuple(await h.server_sockets(port))))
+
+        return observe_server
+
+    return [(at, look(at)) for at in times], kept
+
+
 def _cells() -> list[Cell]:
     """Every cell of the matrix, each with its scenario."""
     # pragma: no mutate block (run at import, before mutmut makes any mutant active)
@@ -238,10 +298,10 @@ def _cells() -> list[Cell]:
         phase: str,
         expected: Seen,
         shows: str,
-        **tolerances: Any,
+        **options: Any,
     ) -> Callable[[Scenario], Scenario]:
         def add(scenario: Scenario) -> Scenario:
-            cells.append(Cell(fault, phase, expected, shows, scenario, **tolerances))
+            cells.append(Cell(fault, phase, expected, shows, scenario, **options))
             return scenario
 
         return add
@@ -495,6 +555,47 @@ def _cells() -> list[Cell]:
             [(0.1, at_once(h, "partition")), (0.9, at_once(h, "heal"))],
         )
 
+    async def reset_lost_after_close(h: Harness, times: list[float]) -> Seen:
+        """The server sends and closes; the client stays, then resets into a partition."""
+        looks, kept = looking(h, times)
+        seen = await observe(
+            h,
+            [(0, ("write", CHUNK)), (0, "close")],
+            [
+                (0.1, at_once(h, "partition")),
+                (0.2, client_aborts),
+                (0.3, at_once(h, "heal")),
+                *looks,
+            ],
+            seconds=max(times),
+            watcher=StayingWatcher,
+        )
+        return replace(seen, server=tuple(kept))
+
+    @cell(
+        "reset in a partition",
+        "after the FIN",
+        Seen("clean", CHUNK, 0.0, ((1.5, ("FIN-WAIT-2",)), (2.5, ()))),
+        "With C{tcp_fin_timeout} 2 s: the server sends the poem and closes; the client, which"
+        " stays, resets in a partition (0.1 s to 0.3 s) and its reset is lost. The server's"
+        " side, its FIN acknowledged, waits in FIN-WAIT-2 for a FIN that never comes, and is"
+        " dropped at 2 s.",
+        settings={"fin_timeout": 2},
+    )
+    async def reset_lost_after_fin(h: Harness) -> Seen:
+        return await reset_lost_after_close(h, [1.5, 2.5])
+
+    @cell(
+        "reset in a partition, fin_timeout 0",
+        "after the FIN",
+        Seen("clean", CHUNK, 0.0, ((0.4, ("FIN-WAIT-2",)), (1.1, ()))),
+        "The same with C{tcp_fin_timeout} 0: the server's side still waits three and a half"
+        " retransmission timeouts (0.7 s; C{tcp_fin_time}).",
+        settings={"fin_timeout": 0},
+    )
+    async def reset_lost_fin_timeout_zero(h: Harness) -> Seen:
+        return await reset_lost_after_close(h, [0.4, 1.1])
+
     return cells
 
 
@@ -514,7 +615,7 @@ def _check(cell: Cell) -> Callable[[Any], Awaitable[None]]:
 
     check.__name__ = cell.name  # pragma: no mutate (run at import, before any mutant is)
     check.__doc__ = cell.shows  # pragma: no mutate (run at import, before any mutant is)
-    return check
+    return kernel_settings(**cell.settings)(check) if cell.settings else check
 
 
 async def run_cell(cell: Cell, case: Any) -> None:
@@ -542,8 +643,16 @@ def render(cells: list[Cell] = CELLS) -> str:
             found = [c for c in cells if (c.fault, c.phase) == (fault, phase)]
             entries.append(f"{found[0].expected} ({_where(found[0])})" if found else "—")
         rows.append(f"| {fault} | " + " | ".join(entries) + " |")
-    lines = "\n".join(f"- `{c.name}`: {c.shows}{_across(c)}" for c in cells)
+    lines = "\n".join(f"- `{c.name}`: {c.shows}{_across(c)}{_settings(c)}" for c in cells)
     return PAGE.format(table="\n".join(rows), cells=lines)
+
+
+def _settings(cell: Cell) -> str:
+    """How a cell's kernels are set, if not as by default."""
+    if not cell.settings:
+        return ""
+    given = ", ".join(f"`{name}={value:g}`" for name, value in cell.settings.items())
+    return f" Kernel settings: {given} (in memory `KernelSettings`, across the namespaces sysctls)."
 
 
 def _across(cell: Cell) -> str:
@@ -586,7 +695,11 @@ simulated network (`tests/unit/testing/test_fidelity.py`), across two network na
 by a veth pair with nftables rules for the faults, and, where loopback can express the fault, on
 loopback (`tests/integration/test_fidelity.py`). Times are checked within 0.3 s, the bytes of the
 reader that does not read within 15% (the kernel's receive buffer autotunes); "—" is a phase
-where the fault does not apply. No cell differs from the kernel.
+where the fault does not apply. A cell that looks at the server's side also gives what its
+kernel kept of the connection at chosen times: the TCP state of each socket as `ss` names it
+(in memory, the state of each side the simulator still has). A cell whose kernels are set
+otherwise says so: in memory they are the network's `KernelSettings`, across the namespaces the
+sysctls of a pair of its own. No cell differs from the kernel.
 
 {table}
 
@@ -601,7 +714,7 @@ Where the simulation is simpler than the kernel, and why it does not show in the
 - Out-of-order segments are dropped and sent again, not queued: with no SACK, the bytes arrive at
   the same retransmission.
 - Send buffers do not autotune; TIME_WAIT, keepalives, Nagle's algorithm and congestion control are
-  not modelled.
+  not modelled (no cell looks at a side in TIME_WAIT).
 - Latency cannot be produced on this kernel (no netem): its cells are checked in memory only.
 """.replace("{chunk}", str(CHUNK)).replace("{pace}", str(PACE))
 

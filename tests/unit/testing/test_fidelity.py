@@ -86,6 +86,20 @@ class MatrixTests(SynchronousTestCase):
         watcher.failed(Failure(ConnectError("no route to host")))
         self.assertEqual((watcher.end, watcher.at), ("failed", 1.5))
 
+    def test_what_the_server_kept(self) -> None:
+        """A cell that looks at the server's side agrees only with the same states at each time."""
+        [cell] = [c for c in CELLS if c.name == "test_reset_in_a_partition_after_the_FIN"]
+        kept = ((1.5, ("FIN-WAIT-2",)), (2.5, ()))
+        self.assertTrue(cell.agrees(Seen("clean", 100, 0.002, kept)))
+        still = ((1.5, ("FIN-WAIT-2",)), (2.5, ("FIN-WAIT-2",)))
+        self.assertFalse(cell.agrees(Seen("clean", 100, 0.0, still)))
+        self.assertFalse(cell.agrees(Seen("clean", 100, 0.0)))
+        self.assertEqual(
+            str(Seen("clean", 100, 0.0, kept)),
+            "clean, 100 bytes at 0 s; the server's side: FIN-WAIT-2 at 1.5 s, none at 2.5 s",
+        )
+        self.assertEqual(cell.settings, {"fin_timeout": 2})
+
 
 class CellRunTests(SynchronousTestCase):
     """A cell runs on every harness, but one only loopback agrees with, across the namespaces."""
