@@ -1,18 +1,21 @@
 """Running a plan in its world, and the invariants every run is held to.
 
-- C{integrity}: a client reports a result only when it received every byte
-of it; a cut reply is always an error (a client's result is what it was
-to get, byte for byte).
-- C{liveness}: once the faults stop and time runs on, every client's result
-has come; and once the services stop, nothing is left on the network (no
-open connection, no timer, no registered producer, no packet due).
-- C{recovery}: once the faults stop, a new client of each kind gets its
-whole result (a proxy never keeps a failure, or an empty or partial poem,
-in its cache).
-- C{error}: nothing logs an error.
-- C{determinism}: the same plan gives the same trace (checked by running
-it twice, see L{poetry.testing.explore.search}).
-- the world's own checks (L{World.checks}), each under its own name.
+The invariants, each by its name:
+
+ - C{integrity}: a client reports a result only when it received every
+   byte of it; a cut reply is always an error (a client's result is what
+   it was to get, byte for byte).
+ - C{liveness}: once the faults stop and time runs on, every client's
+   result has come; and once the services stop, nothing is left on the
+   network (no open connection, no timer, no registered producer, no
+   packet due).
+ - C{recovery}: once the faults stop, a new client of each kind gets its
+   whole result (a proxy never keeps a failure, or an empty or partial
+   poem, in its cache).
+ - C{error}: nothing logs an error.
+ - C{determinism}: the same plan gives the same trace (checked by running
+   it twice, see L{poetry.testing.explore.search}).
+ - the world's own checks (L{World.checks}), each under its own name.
 """
 
 from __future__ import annotations
