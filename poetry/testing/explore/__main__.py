@@ -1,7 +1,8 @@
 """Explore txpoetry's scenarios: C{python -m poetry.testing.explore [SCENARIO ...] --plans N}.
 
 Exits 0 when no invariant broke, 1 when one did (the shrunk plan and a
-trial test that reproduces it are printed), 2 on a usage error. With
+trial test that reproduces it are printed), 2 on a usage error, 130 when
+interrupted (Ctrl-C: nothing but a line on stderr, no result). With
 C{--json}, the last line of stdout is one JSON object: C{plans}, C{failed},
 C{faults} (in the shrunk plan, or null), C{invariant} (or null),
 C{seconds}, C{missed} (coverage goals no plan reached) and C{scenarios}.
@@ -130,8 +131,19 @@ def main(
         )
     names = list(dict.fromkeys(arguments.scenarios)) or list(SCENARIOS)
     progress = Progress(err, arguments.plans, clock)
-    started = clock()
-    found = search_all(names, arguments.plans, arguments.seed, arguments.jobs, progress)
+    jobs = arguments.jobs
+    try:
+        err.write(
+            f"exploring {', '.join(names)}: {arguments.plans} plans each,"
+            f" seed {arguments.seed}, {jobs} job{'s' if jobs != 1 else ''}\n"
+        )
+        err.flush()
+        started = clock()
+        found = search_all(names, arguments.plans, arguments.seed, jobs, progress)
+    except KeyboardInterrupt:
+        progress.end()
+        err.write("interrupted: no result\n")
+        return 130
     progress.end()
     seconds = clock() - started
     cells = set().union(*(f.cells for f in found))

@@ -14,10 +14,11 @@ result.
 from __future__ import annotations
 
 import random
+import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from multiprocessing.queues import SimpleQueue
 
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample
@@ -115,9 +116,26 @@ def _drawn(
     return run_checked(minimal, True, scenarios)
 
 
+_reports: SimpleQueue[tuple[str, int, int]] | None = None
+"""In a job's process: where it reports its scenario, its number and its plans run so far."""
+
+
+def _start_job(reports: SimpleQueue[tuple[str, int, int]]) -> None:
+    """In a job's process: keep where to report; leave Ctrl-C to the parent, which ends the jobs."""
+    global _reports
+    _reports = reports
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _job(arguments: tuple[str, int, int, Scenarios, tuple[int, int]]) -> Search:
+    """Search one job's share, reporting each plan run."""
     scenario, budget, seed, scenarios, share = arguments
-    return search(scenario, budget, seed, scenarios=scenarios, share=share)
+
+    def report(scenario: str, done: int) -> None:
+        assert _reports is not None
+        _reports.put((scenario, share[0], done))
+
+    return search(scenario, budget, seed, report, scenarios, share)
 
 
 def search_all(
@@ -142,21 +160,30 @@ def search_all(
         for name in names
         for j, part in enumerate(shares)
     ]
-    with ProcessPoolExecutor(jobs, mp_context=get_context("fork")) as pool:
-        futures = [pool.submit(_job, arguments) for arguments in work]
-        done = []
-        for future in futures:
-            done.append(future.result())
+    context = get_context("fork")
+    reports: SimpleQueue[tuple[str, int, int]] = context.SimpleQueue()
+    pool = context.Pool(jobs, initializer=_start_job, initargs=(reports,))
+    try:
+        pending = [pool.apply_async(_job, (arguments,)) for arguments in work]
+        done: dict[tuple[str, int], int] = {}
+        while not all(result.ready() for result in pending) or not reports.empty():
+            if reports.empty():
+                pending[-1].wait(0.05)
+                continue
+            scenario, job, plans_run = reports.get()
+            done[scenario, job] = plans_run
             if progress is not None:
-                progress(
-                    done[-1].scenario, sum(p.plans for p in done if p.scenario == done[-1].scenario)
-                )
+                progress(scenario, sum(n for (name, _), n in done.items() if name == scenario))
+        parts = [result.get() for result in pending]
+    finally:
+        pool.terminate()
+        pool.join()
     merged = []
     for index, scenario in enumerate(names):
-        parts = done[index * jobs : (index + 1) * jobs]
+        share = parts[index * jobs : (index + 1) * jobs]
         total = Search(
-            scenario, sum(p.plans for p in parts), set().union(*(p.cells for p in parts))
+            scenario, sum(p.plans for p in share), set().union(*(p.cells for p in share))
         )
-        total.failure = next((p.failure for p in parts if p.failure is not None), None)
+        total.failure = next((p.failure for p in share if p.failure is not None), None)
         merged.append(total)
     return merged

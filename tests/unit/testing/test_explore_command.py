@@ -9,6 +9,7 @@ from io import StringIO
 from twisted.trial.reporter import TestResult
 from twisted.trial.unittest import SynchronousTestCase
 
+from poetry.testing.explore import __main__ as command
 from poetry.testing.explore.__main__ import main
 from tests.support.planted import plant
 
@@ -96,7 +97,21 @@ class OutputTests(SynchronousTestCase):
             {"plans": 6, "failed": False, "faults": None, "invariant": None},
         )
         self.assertIsInstance(summary["seconds"], float)
-        self.assertIn("fast: 1 of 3 plans", err)
+        self.assertEqual(
+            err.splitlines()[:2],
+            ["exploring fast, get-many: 3 plans each, seed 1, 1 job", "fast: 1 of 3 plans"],
+        )
+
+    def test_interrupted(self) -> None:
+        """Interrupted (Ctrl-C): exit 130, a line on stderr, no result and no traceback."""
+
+        def interrupted(*arguments: object) -> None:
+            raise KeyboardInterrupt
+
+        self.patch(command, "search_all", interrupted)
+        status, out, err = run("fast", "--plans", "3", "--json")
+        self.assertEqual((status, out), (130, ""))
+        self.assertEqual(err.splitlines()[1:], ["interrupted: no result"])
 
     def test_missed_coverage_fails_when_required(self) -> None:
         """With --require-coverage, a goal never reached fails the run."""
