@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.explorer import rows as explorer_rows
 from benchmarks.loadgen import NoCompilerError, build, load, rate
 from benchmarks.processes import TIMEOUT, server
 from benchmarks.simulator import rows as simulator_rows
@@ -381,6 +382,7 @@ def main() -> None:
             rows += pacing(1_000, seconds)
     rows += unit_tier(1 if quick else 5)
     rows += simulator_rows(quick)
+    rows += explorer_rows(quick)
     header = ("benchmark", "txpoetry", "peer", "ratio", "notes")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:

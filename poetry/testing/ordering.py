@@ -30,8 +30,8 @@ class Order:
     def arrange(self, items: Sequence[T]) -> list[T]:
         """Return ``items`` in the order to take them."""
         arranged = list(items)
-        if self._random is not None:
-            self._random.shuffle(arranged)  # one item or none draws nothing
+        if self._random is not None and len(arranged) > 1:  # one item or none draws nothing
+            self._random.shuffle(arranged)
         return arranged
 
     def pick(self, items: Sequence[T]) -> T:

@@ -74,6 +74,8 @@ class PolledDescriptors:
         read or wrote in it (a socket stays ready until drained, as epoll's
         level-triggered readiness does).
         """
+        if not self._woken:
+            return False
         woken, self._woken = self._woken, {}
         moved = False
         for selectable in self._order.arrange(list(woken)):

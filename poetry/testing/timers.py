@@ -104,6 +104,8 @@ class ProcessTimers(MemoryReactorClock):
         for ties.
         """
         self._put_off_calls_in_place()
+        if not self.calls or self.calls[0].getTime() > self.rightNow:
+            return False  # the first is the earliest: nothing is due
         due = sorted(
             (call for call in self.calls if call.getTime() <= self.rightNow),
             key=DelayedCall.getTime,
