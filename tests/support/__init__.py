@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,6 +28,12 @@ from zope.interface import implementer
 
 POEM = b"Sat we two, one another's best.\nOur hands were firmly cemented\n"
 """A short poem for tests that do not care which poem it is."""
+
+MUTATING = "MUTANT_UNDER_TEST" in os.environ
+"""Whether mutmut runs the suite: its trampolines are a frame between a caller and poetry's code.
+
+A warning's C{stacklevel} then points at the trampoline, not at the caller.
+"""
 
 
 def netstring(payload: bytes) -> bytes:

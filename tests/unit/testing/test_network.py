@@ -31,7 +31,7 @@ from poetry.core.slow_server import SlowPoetryFactory
 from poetry.testing import KernelSettings, MemoryPoetryNetwork, NetworkDidNotSettle
 from poetry.testing import network as network_module
 from poetry.testing.kits import Recorder
-from tests.support import POEM
+from tests.support import MUTATING, POEM
 from tests.support.peers import RecordingProtocol, dropping_server
 from tests.support.simulated import CLIENT_HOST, PORT, SERVER_HOST, SimulatedTestCase
 
@@ -476,16 +476,17 @@ class DeprecatedTests(SimulatedNetworkTestCase):
             network.exit_process(port)
         network.flush()
         self.assertEqual(
-            [(w.category, str(w.message), w.filename) for w in caught],
+            [(w.category, str(w.message)) for w in caught],
             [
                 (
                     DeprecationWarning,
                     "MemoryPoetryNetwork.exit_process is deprecated: run the server in its own"
                     " process (network.process(...)) and call its crash()",
-                    __file__,
                 )
             ],
         )
+        if not MUTATING:
+            self.assertEqual([w.filename for w in caught], [__file__])  # it points at its user
         self.assertEqual([e[1].__name__ for e in client.events], ["ConnectionDone"])
 
     def test_exit_process_ends_its_ports_connections_only(self) -> None:
@@ -568,7 +569,8 @@ class DeprecatedTests(SimulatedNetworkTestCase):
             self.assertEqual(self.network.buffer_size, 65536)
             poetry.testing.transport.MemoryTransport  # noqa: B018 (the old module's name)
         self.assertEqual([w.category for w in caught], [DeprecationWarning] * 6)
-        self.assertEqual({w.filename for w in caught}, {__file__})  # each points at its user
+        if not MUTATING:
+            self.assertEqual({w.filename for w in caught}, {__file__})  # each points at its user
         self.assertEqual(
             [str(w.message) for w in caught[:2]],
             [
