@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import find, given
 from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.testing.explore import KINDS, PHASES, Plan, Step, plans
-from poetry.testing.explore.strategies import VALUES, sweep
+from poetry.testing.explore.strategies import VALUES, steps, sweep
 
 
 class StepTests(SynchronousTestCase):
@@ -57,6 +57,47 @@ class PlanTests(SynchronousTestCase):
         """The code a plan prints evaluates to the same plan."""
         self.assertEqual(eval(plan.source(), {"Plan": Plan, "Step": Step}), plan)
 
+    def test_lines_in_the_order_added(self) -> None:
+        """A plan of order 0 says that events due at the same instant run as they were added."""
+        self.assertEqual(
+            Plan("fast", (Step(0.2, "hold"),)).lines()[0],
+            "scenario fast; events due at the same instant: as added",
+        )
+
+    def test_source_laid_out_for_a_method(self) -> None:
+        """A plan's code is laid out for the body of a test method, its lines indented by 8."""
+        plan = Plan("fast", (Step(0.2, "hold"), Step(0.5, "latency", 1, 0.2)), order=3)
+        self.assertEqual(
+            plan.source(),
+            "Plan(\n"
+            '            "fast",\n'
+            "            (\n"
+            '                Step(0.2, "hold"),\n'
+            '                Step(0.5, "latency", target=1, value=0.2),\n'
+            "            ),\n"
+            "            order=3,\n"
+            "        )",
+        )
+
+    def test_test_method(self) -> None:
+        """A plan's test is a method whose docstring gives what it found, wrapped at 88."""
+        found = "liveness: " + "fetch 0 never finished; " * 4
+        self.assertEqual(
+            Plan("fast", order=1).test("test_fast_liveness", found),
+            "    def test_fast_liveness(self) -> None:\n"
+            '        """Found by poetry.testing.explore.\n'
+            "\n"
+            "        liveness: fetch 0 never finished; fetch 0 never finished;"
+            " fetch 0 never finished; fetch\n"
+            "        0 never finished;\n"
+            '        """\n'
+            "        from poetry.testing.explore import Plan, Step, run_plan\n"
+            "\n"
+            '        plan = Plan(\n            "fast",\n            (\n            ),\n'
+            "            order=1,\n        )\n"
+            "        self.assertEqual(run_plan(plan).violations, [])\n",
+        )
+
     def test_faults(self) -> None:
         """A plan's faults are its steps."""
         self.assertEqual(Plan("fast", (Step(0, "hold"), Step(1, "release"))).faults, 2)
@@ -73,3 +114,40 @@ class SweepTests(SynchronousTestCase):
         self.assertEqual(steps, {(kind, phase) for kind in KINDS for phase in PHASES})
         latency = next(p.steps[0] for p in plans_of_one if p.steps[0].kind == "latency")
         self.assertEqual(latency.value, VALUES["latency"][-1])
+
+    def test_each_at_the_start_on_the_first_target(self) -> None:
+        """Each fault alone strikes from time 0 on target 0; a kind that takes no value has none."""
+        plans_of_one = sweep("slow")
+        self.assertEqual({(p.steps[0].at, p.steps[0].target) for p in plans_of_one}, {(0.0, 0)})
+        valueless = {p.steps[0].value for p in plans_of_one if p.steps[0].kind not in VALUES}
+        self.assertEqual(valueless, {0.0})
+
+
+class StrategyTests(SynchronousTestCase):
+    """What the strategies draw, and what they shrink to."""
+
+    @given(steps())
+    def test_steps_within_their_bounds(self, drawn: tuple[Step, ...]) -> None:
+        """At most five steps, within 1.5 s, on targets 0 to 3, by default."""
+        self.assertLessEqual(len(drawn), 5)
+        for step in drawn:
+            self.assertLessEqual(step.at, 1.5)
+            self.assertIn(step.target, range(4))
+
+    def test_steps_reach_their_bounds(self) -> None:
+        """Five steps can be drawn, at 1.5 s, on target 3."""
+        self.assertEqual(len(find(steps(), lambda s: len(s) == 5)), 5)
+        self.assertEqual(find(steps(), lambda s: any(t.at >= 1.5 for t in s))[0].at, 1.5)
+        self.assertEqual(find(steps(), lambda s: any(t.target >= 3 for t in s))[0].target, 3)
+
+    @given(plans("fast", horizon=0.1, max_steps=1))
+    def test_plans_within_the_horizon_and_steps_given(self, plan: Plan) -> None:
+        """A plan's steps are as many, and as early, as it is told; its order at most 2**16."""
+        self.assertLessEqual(len(plan.steps), 1)
+        self.assertTrue(all(step.at <= 0.1 for step in plan.steps))
+        self.assertIn(plan.order, range(2**16 + 1))
+
+    def test_orders_from_none_past_two_to_the_fifteenth(self) -> None:
+        """A plan's order is 0 (as added) at simplest, and goes past 2**15."""
+        self.assertEqual(find(plans("fast"), lambda p: True).order, 0)
+        self.assertEqual(find(plans("fast"), lambda p: p.order > 2**15).order, 2**15 + 1)

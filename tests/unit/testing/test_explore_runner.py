@@ -8,7 +8,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from poetry.testing.explore import SCENARIOS, Client, Plan, Server, Step, World, run_plan
 from poetry.testing.explore.faults import phase, until
-from poetry.testing.explore.scenarios import fast
+from poetry.testing.explore.scenarios import SHOUTED, fast, transform
 from tests.support.planted import plant
 
 
@@ -81,3 +81,68 @@ class PhaseTests(SynchronousTestCase):
         world.start()
         self.assertIsNone(until(world, "mid-poem", 2.0))
         self.assertEqual(world.network.now, 2.0)
+
+
+class ScenarioTests(SynchronousTestCase):
+    """txpoetry's worlds: their servers, their clients and when each starts, their links."""
+
+    def layout(self, name: str) -> tuple[object, ...]:
+        """The scenario's name, servers, clients (label and start) and links, as its world has."""
+        world = SCENARIOS[name]()
+        servers = [(s.name, s.address, s.port) for s in world.servers]
+        return world.scenario, servers, [(c.label, c.at) for c in world.clients], world.links
+
+    def test_fast_and_slow(self) -> None:
+        """The poetry servers: six fetches over the first 1.2 s and two lingering clients."""
+        clients = [(f"fetch {n}", at) for n, at in enumerate((0.0, 0.05, 0.3, 0.6, 0.9, 1.2))]
+        clients += [("lingering client 0", 0.1), ("lingering client 1", 0.8)]
+        for name in ("fast", "slow"):
+            self.assertEqual(
+                self.layout(name),
+                (name, [("server", "10.0.0.1", 10000)], clients, [("10.0.0.2", "10.0.0.1")]),
+            )
+
+    def test_transform(self) -> None:
+        """The transform service: six transform clients, two that half-close after the request."""
+        times = (0.0, 0.05, 0.3, 0.6, 0.9, 1.2)
+        clients = [(f"transform {n}", at) for n, at in enumerate(times)]
+        clients += [("half-closing client 0", 0.1), ("half-closing client 1", 0.8)]
+        self.assertEqual(
+            self.layout("transform"),
+            ("transform", [("server", "10.0.0.1", 10001)], clients, [("10.0.0.2", "10.0.0.1")]),
+        )
+        world = transform()
+        self.assertEqual({c.expected for c in world.clients[:6]}, {SHOUTED})
+        self.assertEqual(world.clients[6].expected, b"%d:%s," % (len(SHOUTED), SHOUTED))
+
+    def test_proxy(self) -> None:
+        """The proxy before its upstream: six fetches through it and a lingering client."""
+        times = (0.0, 0.05, 0.1, 0.5, 1.0, 1.4)
+        self.assertEqual(
+            self.layout("proxy"),
+            (
+                "proxy",
+                [("server", "10.0.0.1", 10002), ("upstream", "10.0.0.3", 10000)],
+                [*((f"fetch {n}", at) for n, at in enumerate(times)), ("lingering client", 0.8)],
+                [("10.0.0.2", "10.0.0.1"), ("10.0.0.1", "10.0.0.3")],
+            ),
+        )
+
+    def test_get_many(self) -> None:
+        """A fast and a slow server: fetches from both at once, from each, a lingering client."""
+        self.assertEqual(
+            self.layout("get-many"),
+            (
+                "get-many",
+                [("server", "10.0.0.1", 10000), ("slow server", "10.0.0.3", 10000)],
+                [
+                    ("fetch from both 0", 0.0),
+                    ("fetch from the fast server 0", 0.1),
+                    ("fetch from the slow server", 0.2),
+                    ("lingering client", 0.4),
+                    ("fetch from both 1", 0.7),
+                    ("fetch from the fast server 1", 1.2),
+                ],
+                [("10.0.0.2", "10.0.0.1"), ("10.0.0.2", "10.0.0.3")],
+            ),
+        )

@@ -69,3 +69,10 @@ class CoverageTests(SynchronousTestCase):
                 "  and 1 more",
             ],
         )
+
+    def test_every_goal_missed_named_unless_limited(self) -> None:
+        """Without a limit, the report names every goal missed, and counts none more."""
+        cells = {("fast", kind, phase) for kind in KINDS for phase in PHASES}
+        cells -= {("fast", "crash", "mid-poem"), ("fast", "hold", "closing")}
+        self.assertEqual(len(report(["fast"], cells)), 3)
+        self.assertEqual(len(report(["fast"], cells, shown=2)), 3)
