@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
+import signal
+
 from twisted.trial.unittest import SynchronousTestCase
 
-from poetry.testing.explore import KINDS, PHASES, SCENARIOS, search
+from poetry.testing.explore import KINDS, PHASES, SCENARIOS, Plan, search
 from poetry.testing.explore.coverage import goals, missed, report
+from poetry.testing.explore.runner import Outcome, Scenarios
+from poetry.testing.explore.search import run_checked, search_all
+from poetry.testing.explore.strategies import sweep
 from tests.support.planted import plant
+
+searching = importlib.import_module("poetry.testing.explore.search")
+"""The search's module (the package's C{search} is its function)."""
 
 BOUNDED = 30
 """Plans drawn per scenario in the unit tier's exploration (about two seconds in all)."""
@@ -76,3 +85,141 @@ class CoverageTests(SynchronousTestCase):
         cells -= {("fast", "crash", "mid-poem"), ("fast", "hold", "closing")}
         self.assertEqual(len(report(["fast"], cells)), 3)
         self.assertEqual(len(report(["fast"], cells, shown=2)), 3)
+
+
+class Runs:
+    """A stand-in for C{run_plan}: each run recorded, its trace the plan (or, ``varying``, not).
+
+    The plans in ``failing`` break an invariant the first time they run.
+    """
+
+    def __init__(self, failing: tuple[Plan, ...] = (), varying: bool = False) -> None:
+        self.varying = varying
+        self.plans: list[Plan] = []
+        self.scenarios: list[Scenarios] = []
+        self.failing = list(failing)
+
+    def __call__(self, plan: Plan, scenarios: Scenarios) -> Outcome:
+        """Run ``plan``: say so, and give a trace of its own."""
+        self.plans.append(plan)
+        self.scenarios.append(scenarios)
+        broke = ["liveness: planted"] if plan in self.failing else []
+        if broke:
+            self.failing.remove(plan)
+        return Outcome(plan, broke, [f"run {len(self.plans)}" if self.varying else repr(plan)])
+
+
+def runs(case: SynchronousTestCase, *failing: Plan, varying: bool = False) -> Runs:
+    """Make the search run plans with a L{Runs}, for the rest of ``case``'s test."""
+    made = Runs(failing, varying)
+    case.patch(searching, "run_plan", made)
+    return made
+
+
+class CheckedRunTests(SynchronousTestCase):
+    """A plan run twice must give the same trace."""
+
+    def test_another_trace_is_a_violation(self) -> None:
+        """A plan whose second run gives another trace breaks determinism."""
+        runs(self, varying=True)
+        self.assertEqual(
+            run_checked(Plan("fast"), True).violations,
+            ["determinism: the same plan gave another trace when run again"],
+        )
+
+    def test_run_once_unless_asked(self) -> None:
+        """A plan not to be checked is run once."""
+        made = runs(self)
+        self.assertEqual(run_checked(Plan("fast"), False).violations, [])
+        self.assertEqual(len(made.plans), 1)
+
+    def test_a_broken_plan_is_not_run_again(self) -> None:
+        """A plan that broke an invariant is not run a second time."""
+        made = runs(self, Plan("fast"))
+        self.assertEqual(run_checked(Plan("fast"), True).violations, ["liveness: planted"])
+        self.assertEqual(len(made.plans), 1)
+
+
+class SearchTests(SynchronousTestCase):
+    """Which plans a search runs, and how often."""
+
+    def test_faults_alone_first(self) -> None:
+        """A search runs the faults alone first, in the sweep's order, in the scenarios given."""
+        made = runs(self)
+        mine: Scenarios = dict(SCENARIOS)
+        search("fast", 3, seed=1, scenarios=mine)
+        self.assertEqual(made.plans[0], made.plans[1])  # the first is checked: run twice
+        self.assertEqual(made.plans[1:], sweep("fast")[:3])
+        self.assertEqual({id(s) for s in made.scenarios}, {id(mine)})
+
+    def test_a_jobs_share(self) -> None:
+        """Job 1 of 2 runs every other fault alone, from the second."""
+        made = runs(self)
+        search("fast", 3, seed=1, share=(1, 2))
+        self.assertEqual(made.plans[1:], sweep("fast")[1::2][:3])
+
+    def test_one_plan_in_ten_checked(self) -> None:
+        """The first plan, and every tenth after it, is run twice."""
+        made = runs(self)
+        search("fast", 12, seed=1)
+        self.assertEqual(len(made.plans), 14)
+        self.assertEqual(made.plans[11], made.plans[12])
+
+    def test_same_seed_same_plans(self) -> None:
+        """Drawn plans come from the seed: the same seed draws the same, another seed others."""
+        drawn = []
+        for seed in (4, 4, 5):
+            made = runs(self)
+            search("fast", 5, seed=seed, alone=False)
+            drawn.append(made.plans)
+        self.assertEqual(drawn[0], drawn[1])
+        self.assertNotEqual(drawn[0], drawn[2])
+
+    def test_one_job_seeds(self) -> None:
+        """One job searches each scenario with the seed times 1000, in the scenarios given."""
+        asked = []
+
+        def recorded(*arguments: object) -> searching.Search:
+            asked.append(arguments)
+            return searching.Search(str(arguments[0]))
+
+        self.patch(searching, "search", recorded)
+        mine: Scenarios = dict(SCENARIOS)
+        found = search_all(["fast", "slow"], 2, 3, scenarios=mine)
+        self.assertEqual([f.scenario for f in found], ["fast", "slow"])
+        self.assertEqual(asked, [("fast", 2, 3000, None, mine), ("slow", 2, 3000, None, mine)])
+
+
+class JobTests(SynchronousTestCase):
+    """What a job does in its own process."""
+
+    def test_job_reports_each_plan(self) -> None:
+        """A job searches its share with its seed, reporting its scenario, number and plans run."""
+        made = runs(self)
+        reported: list[tuple[str, int, int]] = []
+        self.patch(searching, "_reports", Reports(reported))
+        found = searching._job(("fast", 2, 7, SCENARIOS, (1, 2)))
+        self.assertEqual((found.scenario, found.plans), ("fast", 2))
+        self.assertEqual(made.plans[1:], sweep("fast")[1::2][:2])
+        self.assertEqual(reported, [("fast", 1, 1), ("fast", 1, 2)])
+
+    def test_job_leaves_interrupts_to_the_parent(self) -> None:
+        """A job ignores Ctrl-C (the parent ends the jobs), and keeps where to report."""
+        handled: list[tuple[int, object]] = []
+        self.patch(signal, "signal", lambda number, handler: handled.append((number, handler)))
+        self.patch(searching, "_reports", None)
+        reports = Reports([])
+        searching._start_job(reports)  # type: ignore[arg-type]
+        self.assertEqual(handled, [(signal.SIGINT, signal.SIG_IGN)])
+        self.assertIs(searching._reports, reports)
+
+
+class Reports:
+    """A job's queue of reports, kept in a list."""
+
+    def __init__(self, kept: list[tuple[str, int, int]]) -> None:
+        self.kept = kept
+
+    def put(self, report: tuple[str, int, int]) -> None:
+        """Keep ``report``."""
+        self.kept.append(report)
